@@ -1,0 +1,445 @@
+import { loadDefaultStorage } from "./default-storage.js";
+import { type Edge, WorkflowDefinition } from "./definition.js";
+import { IncompatibleStateError } from "./errors.js";
+import { assertValidId } from "./ids.js";
+import {
+  type InputRequest,
+  JOURNAL_FORMAT_VERSION,
+  type JsonValue,
+  type RecordedError,
+  type RunMetadata,
+  type RunStatus,
+  type StepRecord,
+} from "./journal.js";
+import { assertJsonSerializable } from "./json-state.js";
+import type { Node, SharedState } from "./node.js";
+import { type InputWait, runNode } from "./node-runner.js";
+import { newRunId } from "./run-id.js";
+import type { WorkflowStorage } from "./storage.js";
+import { readHistory, readTimelineStep } from "./timeline.js";
+
+/** Turns shared state that JSON cannot hold (Dates, Maps, …) into JSON and back. */
+export interface StateCodec<Shared extends SharedState = SharedState> {
+  encode(shared: Shared): JsonValue;
+  decode(stored: JsonValue): Shared;
+}
+
+export interface WorkflowEngineOptions<Shared extends SharedState = SharedState> {
+  /** Names the workflow in the journal. Must be the same in every process: never random. */
+  workflowId: string;
+  nodes: readonly Node<Shared>[];
+  edges?: readonly Edge<Shared>[];
+  /** Node a new run starts at. Default: the first of `nodes`. */
+  start?: string;
+  /** Shared state of a new run (step 0). Default `{}`. Ignored when resuming. */
+  initialState?: Shared;
+  /** Where the journal lives. Default: `FileSystemStorage` on `./logs` from `@wf/storage-fs`. */
+  storage?: WorkflowStorage;
+  /** Resume this run (or, with `fork`, fork it) instead of starting a new one. */
+  runId?: string;
+  /** Step of `runId` to continue from. Default: its head. */
+  resumeFrom?: number;
+  /** Start a new run from `runId` at `resumeFrom` (default its head), leaving the source unchanged. */
+  fork?: boolean;
+  /** Converts the shared state to and from JSON for values JSON cannot hold. */
+  codec?: StateCodec<Shared>;
+}
+
+/** What step() hands on to the next step: the answers collected so far for a waiting node. */
+type Answers = Record<string, JsonValue>;
+
+const identityCodec: StateCodec = {
+  encode: (shared) => shared as JsonValue,
+  decode: (stored) => stored as SharedState,
+};
+
+function recordError(error: unknown, nodeId: string): RecordedError {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const code = (err as { code?: unknown }).code;
+  return {
+    name: err.name,
+    message: err.message,
+    code: typeof code === "string" ? code : null,
+    nodeId,
+    stack: err.stack ?? null,
+  };
+}
+
+function errorFromRecord(recorded: RecordedError): Error {
+  const error = new Error(recorded.message);
+  error.name = recorded.name;
+  if (recorded.code !== null) Object.assign(error, { code: recorded.code });
+  return error;
+}
+
+function assertResumeFrom(value: unknown): asserts value is number | undefined {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `resumeFrom must be a non-negative integer step number, got ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Runs a workflow one node per step, appending a step record to the journal
+ * after each. Build one with `WorkflowEngine.create`.
+ */
+export class WorkflowEngine<Shared extends SharedState = SharedState> {
+  readonly workflowId: string;
+  readonly storage: WorkflowStorage;
+  readonly #definition: WorkflowDefinition<Shared>;
+  readonly #codec: StateCodec<Shared>;
+  #run: RunMetadata;
+  /** The record the engine stands on: the head, or step k after a resume from k. */
+  #current: StepRecord;
+  /** JSON of `#current.shared`, to restore the live state when a node fails or waits. */
+  #committed: string;
+  #shared: Shared;
+  #status: RunStatus;
+  #nextNodeId: string | null;
+  #answers: Answers;
+  #error: Error | undefined;
+  #busy = false;
+
+  private constructor(
+    storage: WorkflowStorage,
+    definition: WorkflowDefinition<Shared>,
+    codec: StateCodec<Shared>,
+    run: RunMetadata,
+    record: StepRecord,
+  ) {
+    this.storage = storage;
+    this.workflowId = run.workflowId;
+    this.#definition = definition;
+    this.#codec = codec;
+    this.#run = run;
+    this.#current = record;
+    this.#committed = JSON.stringify(record.shared);
+    this.#shared = codec.decode(JSON.parse(this.#committed) as JsonValue);
+    this.#answers = {};
+    this.#error = undefined;
+    this.#status = record.status;
+    this.#nextNodeId = null;
+    this.#standOn(record);
+  }
+
+  /**
+   * Starts a new run, or with `runId` resumes one (from its head or
+   * `resumeFrom`), or with `fork: true` forks one. A new run or fork is in the
+   * journal before this resolves; resuming writes nothing.
+   */
+  static async create<Shared extends SharedState = SharedState>(
+    options: WorkflowEngineOptions<Shared>,
+  ): Promise<WorkflowEngine<Shared>> {
+    const { workflowId, runId, resumeFrom, fork = false } = options;
+    assertValidId(workflowId, "workflowId");
+    if (runId !== undefined) assertValidId(runId, "runId");
+    assertResumeFrom(resumeFrom);
+    if (runId === undefined && (resumeFrom !== undefined || fork)) {
+      throw new TypeError("`resumeFrom` and `fork` need the `runId` of the run to continue.");
+    }
+    const definition = new WorkflowDefinition(options.nodes, options.edges ?? [], options.start);
+    const codec = (options.codec ?? identityCodec) as StateCodec<Shared>;
+    const initial = runId === undefined ? encodeInitialState(options.initialState, codec) : null;
+    const storage = options.storage ?? (await loadDefaultStorage());
+
+    if (initial !== null) {
+      const { run, record } = newRun(workflowId, definition, initial);
+      await storage.createRun(run, record);
+      return new WorkflowEngine(storage, definition, codec, run, record);
+    }
+
+    const source = await storage.getRun(workflowId, runId as string);
+    const from = resumeFrom ?? source.headStep;
+    const record =
+      from === source.headStep
+        ? await storage.getLatestStep(workflowId, source.runId)
+        : await readTimelineStep(storage, source, from);
+    const incompatible = definition.incompatibleNodes(record);
+    if (incompatible.length > 0) {
+      throw new IncompatibleStateError(source.runId, from, incompatible);
+    }
+    if (!fork) return new WorkflowEngine(storage, definition, codec, source, record);
+
+    const { run, first } = forkRun(source, record, definition);
+    await storage.createRun(run, first);
+    return new WorkflowEngine(storage, definition, codec, run, first);
+  }
+
+  get runId(): string {
+    return this.#run.runId;
+  }
+
+  get status(): RunStatus {
+    return this.#status;
+  }
+
+  /** The live shared state. Nodes change it in `prepare`/`cleanup`; it is journalled after each step. */
+  get shared(): Shared {
+    return this.#shared;
+  }
+
+  /** The pending question while the run is `waiting_for_input`, else null. */
+  get awaitingInput(): InputRequest | null {
+    return this.#status === "waiting_for_input" ? this.#current.awaitingInput : null;
+  }
+
+  /** Why the run failed, when `status` is `failed`. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Step number the engine stands on. */
+  get currentStep(): number {
+    return this.#current.step;
+  }
+
+  /** Highest step number of the run; the next step appended gets `headStep + 1`. */
+  get headStep(): number {
+    return this.#run.headStep;
+  }
+
+  /** Node the next step runs, or null when the run is completed. */
+  get nextNodeId(): string | null {
+    return this.#nextNodeId;
+  }
+
+  get forkedFrom(): RunMetadata["forkedFrom"] {
+    return this.#run.forkedFrom;
+  }
+
+  /** The step records of the timeline ending at the current step, oldest first. */
+  history(): Promise<StepRecord[]> {
+    // The current record's state is the live object; hand out a copy.
+    const current = { ...this.#current, shared: JSON.parse(this.#committed) as JsonValue };
+    return readHistory(this.storage, this.#run, current);
+  }
+
+  /**
+   * Runs one node and appends its record. `input` answers pending or future
+   * questions of this step only (keys are request ids). Resolves to true when
+   * the run can go on, false when it is completed, failed or waiting. A failed
+   * run retries its failed node. Rejects only for storage errors (such as
+   * STEP_CONFLICT when another writer advanced the run) and misuse.
+   */
+  async step(input?: Record<string, unknown>): Promise<boolean> {
+    if (this.#busy) {
+      throw new Error("step() or run() is already in progress on this engine; await it first.");
+    }
+    this.#busy = true;
+    try {
+      return await this.#step(input);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Steps until the run is completed, failed or waiting for input; `input` goes to the first step only. */
+  async run(input?: Record<string, unknown>): Promise<RunStatus> {
+    let next = input;
+    while (await this.step(next)) next = undefined;
+    return this.#status;
+  }
+
+  async #step(input: Record<string, unknown> | undefined): Promise<boolean> {
+    if (input !== undefined) {
+      if (typeof input !== "object" || input === null || Array.isArray(input)) {
+        throw new TypeError("step(input) takes an object of answers keyed by request id.");
+      }
+      assertJsonSerializable(input, "input");
+    }
+    const nodeId = this.#nextNodeId;
+    if (nodeId === null) return false;
+    const awaited = this.awaitingInput;
+    if (awaited && !(input && Object.hasOwn(input, awaited.requestId))) return false;
+
+    const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
+    const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
+    const outcome = await runNode(node, this.#shared, answers, (shared) =>
+      this.#definition.nextAfter(nodeId, shared),
+    );
+
+    let encoded: JsonValue | undefined;
+    let failure = outcome.kind === "failed" ? outcome.error : undefined;
+    if (outcome.kind === "completed") {
+      try {
+        encoded = this.#codec.encode(this.#shared);
+        assertJsonSerializable(encoded, "shared");
+      } catch (error) {
+        failure = error;
+      }
+    }
+
+    const base = this.#current;
+    const record: StepRecord = {
+      formatVersion: JOURNAL_FORMAT_VERSION,
+      workflowId: this.workflowId,
+      runId: this.runId,
+      step: this.#run.headStep + 1,
+      parent: base.step,
+      createdAt: new Date().toISOString(),
+      status: "running",
+      nodeStatuses: { ...base.nodeStatuses },
+      nodeTypes: { ...base.nodeTypes, [nodeId]: node.type },
+      shared: base.shared,
+      previousNodeId: nodeId,
+      nextNodeId: nodeId,
+      awaitingInput: null,
+      inputs: outcome.consumed,
+      error: null,
+    };
+    if (failure !== undefined) {
+      record.status = "failed";
+      record.nodeStatuses[nodeId] = "failed";
+      record.error = recordError(failure, nodeId);
+    } else if (outcome.kind === "waiting") {
+      record.status = "waiting_for_input";
+      record.nodeStatuses[nodeId] = "waiting";
+      record.awaitingInput = (outcome as InputWait).request;
+    } else {
+      const next = outcome.kind === "completed" ? outcome.next : null;
+      record.status = next === null ? "completed" : "running";
+      record.nodeStatuses[nodeId] = "completed";
+      record.shared = encoded as JsonValue;
+      record.nextNodeId = next;
+    }
+
+    // Only a completed node's changes survive; a failed or waiting node runs
+    // again from the state before it, so its record keeps that state.
+    const completed = record.status === "running" || record.status === "completed";
+    const committed = completed ? JSON.stringify(record.shared) : this.#committed;
+    if (!completed) record.shared = JSON.parse(this.#committed) as JsonValue;
+    try {
+      await this.storage.appendStep(record);
+    } catch (error) {
+      this.#restoreShared();
+      throw error;
+    }
+    this.#run = {
+      ...this.#run,
+      headStep: record.step,
+      status: record.status,
+      updatedAt: record.createdAt,
+    };
+    this.#current = record;
+    this.#committed = committed;
+    if (!completed) this.#restoreShared();
+    this.#standOn(record, { cause: failure, next: record.nextNodeId });
+    return this.#status === "running";
+  }
+
+  #restoreShared(): void {
+    this.#shared = this.#codec.decode(JSON.parse(this.#committed) as JsonValue);
+  }
+
+  /**
+   * Sets status, next node and pending answers from the record the engine
+   * now stands on (`fresh` when this engine just wrote it). On a record read
+   * from the journal, apart from a pending question or a failure, the next
+   * node is recomputed from the current edges, so a definition that gained an
+   * edge continues a run that had completed.
+   */
+  #standOn(record: StepRecord, fresh?: { cause: unknown; next: string | null }): void {
+    this.#answers = {};
+    this.#error = undefined;
+    if (record.status === "waiting_for_input" && record.awaitingInput) {
+      this.#status = "waiting_for_input";
+      this.#nextNodeId = record.awaitingInput.nodeId;
+      this.#answers = { ...record.inputs };
+      return;
+    }
+    if (record.status === "failed") {
+      this.#status = "failed";
+      this.#nextNodeId = record.previousNodeId ?? this.#definition.start;
+      const cause = fresh?.cause;
+      this.#error =
+        cause instanceof Error
+          ? cause
+          : record.error
+            ? errorFromRecord(record.error)
+            : new Error("failed");
+      return;
+    }
+    if (fresh) this.#nextNodeId = fresh.next;
+    else if (record.previousNodeId === null) this.#nextNodeId = this.#definition.start;
+    else this.#nextNodeId = this.#definition.nextAfter(record.previousNodeId, this.#shared);
+    this.#status = this.#nextNodeId === null ? "completed" : "running";
+  }
+}
+
+function encodeInitialState<Shared extends SharedState>(
+  initialState: Shared | undefined,
+  codec: StateCodec<Shared>,
+): JsonValue {
+  const state = initialState ?? ({} as Shared);
+  if (typeof state !== "object" || state === null || Array.isArray(state)) {
+    throw new TypeError("initialState must be a plain object.");
+  }
+  const encoded = codec.encode(state);
+  assertJsonSerializable(encoded, "initialState");
+  return encoded;
+}
+
+function newRun<Shared extends SharedState>(
+  workflowId: string,
+  definition: WorkflowDefinition<Shared>,
+  shared: JsonValue,
+): { run: RunMetadata; record: StepRecord } {
+  const now = new Date();
+  const createdAt = now.toISOString();
+  const runId = newRunId(now);
+  const record: StepRecord = {
+    formatVersion: JOURNAL_FORMAT_VERSION,
+    workflowId,
+    runId,
+    step: 0,
+    parent: null,
+    createdAt,
+    status: "running",
+    nodeStatuses: {},
+    nodeTypes: {},
+    shared,
+    previousNodeId: null,
+    nextNodeId: definition.start,
+    awaitingInput: null,
+    inputs: {},
+    error: null,
+  };
+  const run: RunMetadata = {
+    formatVersion: JOURNAL_FORMAT_VERSION,
+    workflowId,
+    runId,
+    createdAt,
+    updatedAt: createdAt,
+    status: "running",
+    headStep: 0,
+    forkedFrom: null,
+    definition: definition.fingerprint,
+  };
+  return { run, record };
+}
+
+/** The fork's metadata and its first record: the source's record k under the new run id. */
+function forkRun<Shared extends SharedState>(
+  source: RunMetadata,
+  record: StepRecord,
+  definition: WorkflowDefinition<Shared>,
+): { run: RunMetadata; first: StepRecord } {
+  const now = new Date();
+  const createdAt = now.toISOString();
+  const runId = newRunId(now);
+  const first: StepRecord = { ...record, runId, createdAt };
+  const run: RunMetadata = {
+    formatVersion: JOURNAL_FORMAT_VERSION,
+    workflowId: source.workflowId,
+    runId,
+    createdAt,
+    updatedAt: createdAt,
+    status: record.status,
+    headStep: record.step,
+    forkedFrom: { runId: source.runId, step: record.step },
+    definition: definition.fingerprint,
+  };
+  return { run, first };
+}

@@ -1,0 +1,57 @@
+export { compareRunsNewestFirst, decodeCursor, encodeCursor } from "./cursor.js";
+export { DEFAULT_LOG_DIR } from "./default-storage.js";
+export { type Edge, WorkflowDefinition } from "./definition.js";
+export { type StateCodec, WorkflowEngine, type WorkflowEngineOptions } from "./engine.js";
+export {
+  CorruptRecordError,
+  ERROR_CODES,
+  hasErrorCode,
+  type IncompatibleNode,
+  IncompatibleStateError,
+  InvalidIdError,
+  NotSerializableError,
+  RunExistsError,
+  RunNotFoundError,
+  StepConflictError,
+  StepNotFoundError,
+  StorageClosedError,
+  StorageUnavailableError,
+  WorkflowError,
+  type WorkflowErrorCode,
+} from "./errors.js";
+export { assertValidId, isValidId } from "./ids.js";
+export {
+  advanceRunMetadata,
+  type DefinitionFingerprint,
+  type ForkOrigin,
+  type InputRequest,
+  JOURNAL_FORMAT_VERSION,
+  type JsonValue,
+  type NodeStatus,
+  type RecordedError,
+  RUN_STATUSES,
+  type RunMetadata,
+  type RunStatus,
+  type StepRecord,
+} from "./journal.js";
+export { assertJsonSerializable } from "./json-state.js";
+export { MemoryStorage, type MemoryStorageOptions } from "./memory-storage.js";
+export {
+  type InputRequestOptions,
+  Node,
+  type NodeOptions,
+  type RequestInput,
+  type SharedState,
+} from "./node.js";
+export { newRunId, RUN_ID_PATTERN } from "./run-id.js";
+export {
+  DEFAULT_PAGE_SIZE,
+  type ListRunsOptions,
+  type ListStepsOptions,
+  MAX_PAGE_SIZE,
+  type Page,
+  pageSize,
+  type StorageCapabilities,
+  type WorkflowStorage,
+} from "./storage.js";
+export { readTimelineStep } from "./timeline.js";

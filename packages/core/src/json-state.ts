@@ -1,0 +1,77 @@
+import { NotSerializableError } from "./errors.js";
+
+function describe(value: unknown): string | null {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return null;
+    case "number":
+      return Number.isFinite(value) ? null : `the number ${value}`;
+    case "undefined":
+      return "undefined";
+    case "bigint":
+      return "a bigint";
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+  }
+  if (value === null || Array.isArray(value)) return null;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return null;
+  const name = (value as object).constructor?.name ?? "an object with a custom prototype";
+  return `a ${name} instance`;
+}
+
+function childPath(path: string, key: string | number): string {
+  if (typeof key === "number") return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Throws NotSerializableError naming the first value under `value` that JSON
+ * would drop, change or refuse: functions, symbols, bigints, non-finite
+ * numbers, class instances (Date, Map, …), undefined inside arrays, cycles.
+ * `undefined` object properties are allowed: JSON omits them, which reads
+ * back the same way in JavaScript. Iterative, so deep nesting cannot
+ * overflow the stack.
+ */
+export function assertJsonSerializable(value: unknown, rootPath = "shared"): void {
+  const problem = describe(value);
+  if (problem) throw new NotSerializableError(rootPath, problem);
+  if (typeof value !== "object" || value === null) return;
+
+  // Frames are entered once and left once, so `ancestors` holds exactly the
+  // objects on the current path: a repeat there is a cycle, elsewhere it is
+  // merely a shared reference that JSON duplicates harmlessly.
+  const ancestors = new Set<object>();
+  const stack: { value: object; path: string; leave: boolean }[] = [
+    { value, path: rootPath, leave: false },
+  ];
+  while (stack.length > 0) {
+    const frame = stack.pop() as (typeof stack)[number];
+    if (frame.leave) {
+      ancestors.delete(frame.value);
+      continue;
+    }
+    if (ancestors.has(frame.value)) {
+      throw new NotSerializableError(frame.path, "a circular reference");
+    }
+    ancestors.add(frame.value);
+    stack.push({ ...frame, leave: true });
+    const isArray = Array.isArray(frame.value);
+    const entries: [string | number, unknown][] = isArray
+      ? (frame.value as unknown[]).map((item, index) => [index, item])
+      : Object.entries(frame.value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string | number, unknown];
+      if (child === undefined && !isArray) continue;
+      const path = childPath(frame.path, key);
+      const childProblem = describe(child);
+      if (childProblem) throw new NotSerializableError(path, childProblem);
+      if (typeof child === "object" && child !== null) {
+        stack.push({ value: child, path, leave: false });
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { RunMetadata, RunStatus, StepRecord } from "./journal.js";
+
+/** One page of a listing. Pass `nextCursor` back as `cursor` until it is null. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface ListStepsOptions {
+  /** Opaque cursor from a previous page. */
+  cursor?: string | null;
+  /** Page size; adapters cap it. Default 100. */
+  limit?: number;
+}
+
+export interface ListRunsOptions extends ListStepsOptions {
+  /** Only runs whose metadata has this status. */
+  status?: RunStatus;
+}
+
+/**
+ * Optional features an adapter declares. The conformance suite decides which
+ * tests to run from this manifest alone, never from the adapter's name.
+ */
+export interface StorageCapabilities {
+  /**
+   * Data outlives the store instance: a second instance made by the same
+   * factory (another process, after a restart) sees what the first wrote.
+   */
+  persistent: boolean;
+  /** The store expires whole runs `ttlSeconds` after their last write (option `ttlSeconds`). */
+  retention: boolean;
+}
+
+/**
+ * The storage contract. Every method is async and every failure is a
+ * WorkflowError with a stable code. Workflow and run ids reach the adapter as
+ * opaque strings: encode them so no id can reach another run's data.
+ */
+export interface WorkflowStorage {
+  readonly capabilities: StorageCapabilities;
+
+  /**
+   * Stores a new run's metadata and its first record in one atomic operation.
+   * `first.step` equals `run.headStep` (0 for a new run, k for a fork from k).
+   * Fails with RUN_EXISTS, writing nothing, if the run exists.
+   */
+  createRun(run: RunMetadata, first: StepRecord): Promise<void>;
+
+  /**
+   * Appends `record` only if the run's head is `record.step - 1`, and in the
+   * same atomic operation sets the metadata's `headStep`, `status` and
+   * `updatedAt` (= `record.createdAt`). Otherwise fails with STEP_CONFLICT and
+   * writes nothing; RUN_NOT_FOUND if the run does not exist.
+   */
+  appendStep(record: StepRecord): Promise<void>;
+
+  /** RUN_NOT_FOUND if absent. */
+  getRun(workflowId: string, runId: string): Promise<RunMetadata>;
+
+  /** A step stored in this run (not one read through a fork's source). STEP_NOT_FOUND or RUN_NOT_FOUND if absent. */
+  getStep(workflowId: string, runId: string, step: number): Promise<StepRecord>;
+
+  /** The record at the run's head. RUN_NOT_FOUND if absent. */
+  getLatestStep(workflowId: string, runId: string): Promise<StepRecord>;
+
+  /** Records stored in this run, ascending by step number. RUN_NOT_FOUND if absent. */
+  listSteps(
+    workflowId: string,
+    runId: string,
+    options?: ListStepsOptions,
+  ): Promise<Page<StepRecord>>;
+
+  /** Runs of a workflow, newest first (`createdAt`, then `runId`, descending). */
+  listRuns(workflowId: string, options?: ListRunsOptions): Promise<Page<RunMetadata>>;
+
+  /** Ids of workflows that have at least one run, ascending. */
+  listWorkflows(options?: ListStepsOptions): Promise<Page<string>>;
+
+  /** Removes the run's metadata and every step it stores. RUN_NOT_FOUND if absent. */
+  deleteRun(workflowId: string, runId: string): Promise<void>;
+
+  /**
+   * Releases what the adapter opened itself (never a client it was handed).
+   * Idempotent. Afterwards every other method fails with STORAGE_CLOSED.
+   */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** Clamps a caller's page size to 1..MAX_PAGE_SIZE. */
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+  return Math.min(limit, MAX_PAGE_SIZE);
+}
