@@ -75,7 +75,7 @@ export class WorkflowDefinition<Shared extends SharedState = SharedState> {
         problems.push({ nodeId, status, recordedType, currentType: current?.type ?? null });
       }
     }
-    return problems;
+    return problems.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   }
 }
 

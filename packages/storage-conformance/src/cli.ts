@@ -1,0 +1,65 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { startVitest } from "vitest/node";
+
+const USAGE = `Usage: wf-conformance <module> [--name <label>] [-t <test name pattern>]
+
+Runs the @wf storage conformance suite against the store factory that <module>
+default-exports: a function (context) => WorkflowStorage, or an object
+{ name, create, destroy?, capabilities? } as taken by defineStorageConformance.
+<module> is a file path (JavaScript, or TypeScript that Node can load) or a package name.
+Exits 0 when every test passes.`;
+
+interface CliArguments {
+  module: string;
+  name?: string;
+  testNamePattern?: string;
+}
+
+function parse(argv: string[]): CliArguments | null {
+  const rest = [...argv];
+  const parsed: Partial<CliArguments> = {};
+  while (rest.length > 0) {
+    const arg = rest.shift() as string;
+    if (arg === "-h" || arg === "--help") return null;
+    if (arg === "--name") parsed.name = rest.shift();
+    else if (arg === "-t" || arg === "--testNamePattern") parsed.testNamePattern = rest.shift();
+    else if (!parsed.module) parsed.module = arg;
+    else return null;
+  }
+  return parsed.module ? (parsed as CliArguments) : null;
+}
+
+/** A path (relative to the working directory) becomes a file URL; anything else is a package name. */
+function moduleSpecifier(target: string): string {
+  const path = resolve(process.cwd(), target);
+  if (target.startsWith(".") || target.startsWith("/") || existsSync(path))
+    return pathToFileURL(path).href;
+  return target;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (!args) {
+    console.error(USAGE);
+    return 2;
+  }
+  process.env.WF_CONFORMANCE_MODULE = moduleSpecifier(args.module);
+  process.env.WF_CONFORMANCE_NAME = args.name ?? args.module;
+  const packageRoot = fileURLToPath(new URL("..", import.meta.url));
+  const vitest = await startVitest("test", [], {
+    root: packageRoot,
+    config: false,
+    watch: false,
+    include: ["runner/conformance.test.js"],
+    exclude: [],
+    testNamePattern: args.testNamePattern,
+    // Every test by name: an adapter author wants to see what was checked.
+    reporters: ["verbose"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  });
+  await vitest.close();
+  return process.exitCode === undefined || process.exitCode === 0 ? 0 : Number(process.exitCode);
+}

@@ -1,0 +1,52 @@
+import { describe } from "vitest";
+import { type ConformanceOptions, createHarness } from "./harness.js";
+import { appendSuite } from "./suites/append.js";
+import { closingSuite } from "./suites/closing.js";
+import { costSuite } from "./suites/cost.js";
+import { deletionSuite } from "./suites/deletion.js";
+import { fidelitySuite } from "./suites/fidelity.js";
+import { forkSuite } from "./suites/fork.js";
+import { goldenSuite } from "./suites/golden-journals.js";
+import { idsSuite } from "./suites/ids.js";
+import { inputSuite } from "./suites/input.js";
+import { listingSuite } from "./suites/listing.js";
+import { recordsSuite } from "./suites/records.js";
+import { resumeSuite } from "./suites/resume.js";
+import { retentionSuite } from "./suites/retention.js";
+import { validationSuite } from "./suites/validation.js";
+
+/** Every group of the suite, in the order they run. One group per file under `suites/`. */
+export const SUITES = [
+  recordsSuite,
+  appendSuite,
+  listingSuite,
+  deletionSuite,
+  closingSuite,
+  idsSuite,
+  fidelitySuite,
+  retentionSuite,
+  resumeSuite,
+  forkSuite,
+  validationSuite,
+  inputSuite,
+  costSuite,
+  goldenSuite,
+];
+
+/**
+ * Registers the whole conformance suite for one adapter in the calling
+ * vitest file. Call it at the top level of a test file:
+ *
+ * ```ts
+ * defineStorageConformance({ name: "MyStorage", create: () => new MyStorage(…) });
+ * ```
+ */
+export function defineStorageConformance(options: ConformanceOptions): void {
+  if (typeof options?.create !== "function") {
+    throw new TypeError("defineStorageConformance needs `create`, a function returning a store.");
+  }
+  describe(`storage conformance: ${options.name}`, () => {
+    const harness = createHarness(options);
+    for (const suite of SUITES) suite(harness);
+  });
+}

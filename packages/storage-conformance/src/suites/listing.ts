@@ -1,0 +1,142 @@
+/**
+ * Listings: steps ascending, runs of a workflow newest first with a status
+ * filter, workflows ascending; every listing pages with an opaque cursor and
+ * returns each item exactly once.
+ */
+import type { RunStatus } from "@wf/core";
+import { describe, expect, it } from "vitest";
+import {
+  collectPages,
+  type Harness,
+  sampleRun,
+  sampleStep,
+  seedRun,
+  uniqueRunId,
+} from "../harness.js";
+
+export function listingSuite(h: Harness): void {
+  describe("listing", () => {
+    it("listSteps returns every step ascending across pages, each once", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("list-steps");
+      const runId = await seedRun(store, workflowId, 24);
+      const pages: number[][] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.listSteps(workflowId, runId, { cursor, limit: 7 });
+        pages.push(page.items.map((record) => record.step));
+        cursor = page.nextCursor;
+      } while (cursor !== null && pages.length < 10);
+      expect(pages.flat()).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      expect(pages.every((page) => page.length <= 7)).toBe(true);
+      expect(pages).toHaveLength(4);
+    });
+
+    it("listSteps of a run that starts at step k lists only the steps it stores", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("list-steps-fork");
+      const runId = uniqueRunId();
+      await store.createRun(
+        sampleRun(workflowId, runId, { headStep: 5, forkedFrom: { runId: "src", step: 5 } }),
+        sampleStep(workflowId, runId, 5),
+      );
+      await store.appendStep(sampleStep(workflowId, runId, 6));
+      const steps = await collectPages(
+        (cursor) => store.listSteps(workflowId, runId, { cursor, limit: 1 }),
+        1,
+      );
+      expect(steps.map((s) => s.step)).toEqual([5, 6]);
+    });
+
+    it("listRuns returns a workflow's runs newest first, across pages, each once", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("list-runs");
+      const other = h.workflowId("list-runs-other");
+      const created: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const runId = uniqueRunId();
+        const createdAt = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+        await store.createRun(
+          sampleRun(workflowId, runId, { createdAt }),
+          sampleStep(workflowId, runId, 0),
+        );
+        created.push(runId);
+      }
+      await seedRun(store, other, 0);
+      const runs = await collectPages(
+        (cursor) => store.listRuns(workflowId, { cursor, limit: 5 }),
+        5,
+      );
+      expect(runs.map((r) => r.runId)).toEqual([...created].reverse());
+      expect(runs.every((r) => r.workflowId === workflowId)).toBe(true);
+    });
+
+    it("listRuns orders runs created in the same millisecond by run id, descending", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("list-runs-tie");
+      const ids = ["run-a", "run-c", "run-b"];
+      for (const runId of ids) {
+        await store.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
+      }
+      const runs = await collectPages(
+        (cursor) => store.listRuns(workflowId, { cursor, limit: 2 }),
+        2,
+      );
+      expect(runs.map((r) => r.runId)).toEqual(["run-c", "run-b", "run-a"]);
+    });
+
+    it("listRuns filters by the status of each run's head, as appends change it", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("list-status");
+      const statuses: RunStatus[] = [
+        "running",
+        "completed",
+        "failed",
+        "waiting_for_input",
+        "completed",
+      ];
+      const byStatus = new Map<RunStatus, string[]>();
+      for (const [i, status] of statuses.entries()) {
+        const runId = uniqueRunId();
+        const createdAt = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+        await store.createRun(
+          sampleRun(workflowId, runId, { createdAt }),
+          sampleStep(workflowId, runId, 0),
+        );
+        if (status !== "running")
+          await store.appendStep(sampleStep(workflowId, runId, 1, { status }));
+        byStatus.set(status, [runId, ...(byStatus.get(status) ?? [])]);
+      }
+      for (const status of ["running", "completed", "failed", "waiting_for_input"] as RunStatus[]) {
+        const runs = await collectPages(
+          (cursor) => store.listRuns(workflowId, { status, cursor, limit: 1 }),
+          1,
+        );
+        expect(
+          runs.map((r) => r.runId),
+          status,
+        ).toEqual(byStatus.get(status));
+        expect(runs.every((r) => r.status === status)).toBe(true);
+      }
+      const all = await collectPages((cursor) => store.listRuns(workflowId, { cursor }));
+      expect(all).toHaveLength(5);
+    });
+
+    it("listRuns of a workflow without runs is empty", async () => {
+      const store = await h.open();
+      const page = await store.listRuns(h.workflowId("no-runs"));
+      expect(page).toEqual({ items: [], nextCursor: null });
+    });
+
+    it("listWorkflows lists every workflow with a run once, ascending", async () => {
+      const store = await h.open();
+      const ids = [h.workflowId("wf-b"), h.workflowId("wf-a"), h.workflowId("wf-c")];
+      for (const workflowId of ids) await seedRun(store, workflowId, 0);
+      await seedRun(store, ids[0] as string, 0);
+      const listed = await collectPages((cursor) => store.listWorkflows({ cursor, limit: 2 }), 2);
+      expect(new Set(listed).size).toBe(listed.length);
+      expect([...listed].sort()).toEqual(listed);
+      for (const id of ids) expect(listed).toContain(id);
+    });
+  });
+}
