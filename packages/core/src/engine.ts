@@ -13,7 +13,7 @@ import {
 } from "./journal.js";
 import { assertJsonSerializable } from "./json-state.js";
 import type { Node, SharedState } from "./node.js";
-import { type InputWait, runNode } from "./node-runner.js";
+import { hasAnswer, type InputWait, runNode } from "./node-runner.js";
 import { newRunId } from "./run-id.js";
 import type { WorkflowStorage } from "./storage.js";
 import { readHistory, readTimelineStep } from "./timeline.js";
@@ -252,7 +252,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     const nodeId = this.#nextNodeId;
     if (nodeId === null) return false;
     const awaited = this.awaitingInput;
-    if (awaited && !(input && Object.hasOwn(input, awaited.requestId))) return false;
+    if (awaited && !hasAnswer(input, awaited.requestId)) return false;
 
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };

@@ -111,10 +111,8 @@ export class MemoryStorage implements WorkflowStorage {
     await this.#ready();
     const limit = pageSize(options.limit);
     const after = options.cursor ? Number(decodeCursor(options.cursor)) : -1;
-    const numbers = [...this.#require(workflowId, runId).steps.keys()]
-      .filter((n) => n > after)
-      .sort((a, b) => a - b);
     const stored = this.#require(workflowId, runId);
+    const numbers = [...stored.steps.keys()].filter((n) => n > after).sort((a, b) => a - b);
     const items = numbers
       .slice(0, limit)
       .map((n) => JSON.parse(stored.steps.get(n) as string) as StepRecord);

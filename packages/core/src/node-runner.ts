@@ -24,6 +24,16 @@ class InputRequired extends Error {
   }
 }
 
+/** Whether `answers` holds an answer for `requestId`. An undefined answer is none: JSON could not journal it. */
+export function hasAnswer(
+  answers: Record<string, unknown> | undefined,
+  requestId: string,
+): boolean {
+  return (
+    answers !== undefined && Object.hasOwn(answers, requestId) && answers[requestId] !== undefined
+  );
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -45,7 +55,7 @@ export async function runNode<Shared extends SharedState>(
   const requestInput = (async (prompt: string, options: InputRequestOptions = {}) => {
     asks += 1;
     const requestId = options.requestId ?? (asks === 1 ? node.id : `${node.id}#${asks}`);
-    if (Object.hasOwn(answers, requestId)) {
+    if (hasAnswer(answers, requestId)) {
       consumed[requestId] = answers[requestId] as JsonValue;
       return answers[requestId];
     }

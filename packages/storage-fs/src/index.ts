@@ -1,0 +1,1 @@
+export { FileSystemStorage, type FileSystemStorageOptions } from "./file-system-storage.js";

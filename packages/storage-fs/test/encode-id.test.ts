@@ -1,0 +1,43 @@
+// encodeId: ids become one portable, lowercase path component, injectively.
+import { describe, expect, it } from "vitest";
+import { encodeId } from "../src/encode-id.js";
+
+describe("encodeId", () => {
+  it.each([
+    ["run", "run"],
+    ["Run", "%52un"],
+    ["my_flow-v1.2", "my_flow-v1%2e2"],
+    ["a/b", "a%2fb"],
+    ["日", "%u65e5"],
+    ["", ""],
+  ])("encodes %j as %j", (id, encoded) => {
+    expect(encodeId(id)).toBe(encoded);
+  });
+
+  it("never yields the same name for two ids, even ignoring case", () => {
+    const ids = [
+      "Run",
+      "run",
+      "RUN",
+      "a.b",
+      "a%2eb",
+      "a%2Eb",
+      "\uD800",
+      "\uFFFD",
+      "ab",
+      "a\u0000b",
+    ];
+    for (let i = 0; i < 2000; i++) ids.push(`id-${i}`, `ID-${i}`, "x".repeat(i % 400) + i);
+    const names = ids.map((id) => encodeId(id).toLowerCase());
+    expect(new Set(names).size).toBe(new Set(ids).size);
+  });
+
+  it("hashes long ids into a bounded name that no short id can take", () => {
+    const long = encodeId("X".repeat(300));
+    expect(long.length).toBeLessThanOrEqual(160);
+    expect(long).toMatch(/%h[0-9a-f]{64}$/);
+    expect(encodeId("X".repeat(300))).toBe(long);
+    expect(encodeId(`${"X".repeat(299)}Y`)).not.toBe(long);
+    for (const id of ["%h", "a%hb", "%68"]) expect(encodeId(id)).not.toContain("%h");
+  });
+});
