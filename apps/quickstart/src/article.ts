@@ -16,7 +16,11 @@ export const WORKFLOW_ID = "article";
 
 class Research extends Node<ArticleState> {
   override cleanup(shared: ArticleState): void {
-    shared.notes = [`why ${shared.topic} matters`, `how ${shared.topic} works`, `where ${shared.topic} fails`];
+    shared.notes = [
+      `why ${shared.topic} matters`,
+      `how ${shared.topic} works`,
+      `where ${shared.topic} fails`,
+    ];
   }
 }
 
@@ -86,6 +90,9 @@ export function articleWorkflow(options: { withoutOutline?: boolean } = {}) {
   return {
     workflowId: WORKFLOW_ID,
     nodes: nodes.filter((node) => node.id !== "outline"),
-    edges: [{ from: "research", to: "draft" }, ...edges.filter((e) => e.from !== "outline" && e.to !== "outline")],
+    edges: [
+      { from: "research", to: "draft" },
+      ...edges.filter((e) => e.from !== "outline" && e.to !== "outline"),
+    ],
   };
 }

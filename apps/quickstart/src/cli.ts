@@ -20,7 +20,10 @@ const USAGE = `Usage: wf-quickstart <command>
 The journal goes to ./logs under the current directory.`;
 
 function describeEngine(engine: WorkflowEngine<ArticleState>): string {
-  const lines = [`run id: ${engine.runId}`, `status: ${engine.status} at step ${engine.currentStep}`];
+  const lines = [
+    `run id: ${engine.runId}`,
+    `status: ${engine.status} at step ${engine.currentStep}`,
+  ];
   if (engine.awaitingInput) {
     const { prompt, options, requestId } = engine.awaitingInput;
     lines.push(`waiting for "${requestId}": ${prompt} ${options ? `[${options.join("|")}]` : ""}`);
@@ -57,7 +60,10 @@ async function show(runIds: string[]): Promise<string> {
   const width = 34;
   const header = ["step", ...runIds.map((id) => id.padEnd(width))].join("  ");
   const rows = steps.map((step) =>
-    [String(step).padStart(4), ...timelines.map((rows) => (rows.get(step) ?? "").padEnd(width))].join("  "),
+    [
+      String(step).padStart(4),
+      ...timelines.map((rows) => (rows.get(step) ?? "").padEnd(width)),
+    ].join("  "),
   );
   return [header, ...rows].join("\n");
 }
@@ -66,13 +72,19 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { topic: { type: "string", default: "workflow journals" }, answer: { type: "string" } },
+    options: {
+      topic: { type: "string", default: "workflow journals" },
+      answer: { type: "string" },
+    },
   });
   const [command, ...rest] = positionals;
   const answer = values.answer === undefined ? undefined : { review: values.answer };
   switch (command) {
     case "start": {
-      const engine = await WorkflowEngine.create({ ...articleWorkflow(), initialState: { topic: values.topic } });
+      const engine = await WorkflowEngine.create({
+        ...articleWorkflow(),
+        initialState: { topic: values.topic },
+      });
       await engine.run();
       console.log(describeEngine(engine));
       return;
@@ -81,7 +93,8 @@ async function main(argv: string[]): Promise<void> {
       const [runId, decision] = rest;
       if (!runId || !decision) throw new UsageError("answer needs <runId> <publish|revise>");
       const engine = await WorkflowEngine.create({ ...articleWorkflow(), runId });
-      if (!engine.awaitingInput) throw new UsageError(`run ${runId} is ${engine.status}, not waiting for input`);
+      if (!engine.awaitingInput)
+        throw new UsageError(`run ${runId} is ${engine.status}, not waiting for input`);
       await engine.run({ [engine.awaitingInput.requestId]: decision });
       console.log(describeEngine(engine));
       return;

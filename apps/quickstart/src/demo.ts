@@ -14,7 +14,9 @@ function act(title: string, args: string[], expectFailure = false): string {
   const output = `${result.stdout}${result.stderr}`.trimEnd();
   console.log(output.replace(/^/gm, "  "));
   if ((result.status !== 0) !== expectFailure) {
-    throw new Error(`act "${title}" ${expectFailure ? "should have failed" : "failed"} (exit ${result.status})`);
+    throw new Error(
+      `act "${title}" ${expectFailure ? "should have failed" : "failed"} (exit ${result.status})`,
+    );
   }
   return output;
 }
@@ -25,10 +27,18 @@ function runIdIn(output: string): string {
   return match[1];
 }
 
-const started = act("1. Start a run. It stops at the review, waiting for a person.", ["start", "--topic", "durable workflows"]);
+const started = act("1. Start a run. It stops at the review, waiting for a person.", [
+  "start",
+  "--topic",
+  "durable workflows",
+]);
 const runId = runIdIn(started);
 
-act("2. A second process answers by run id; the run publishes and completes.", ["answer", runId, "publish"]);
+act("2. A second process answers by run id; the run publishes and completes.", [
+  "answer",
+  runId,
+  "publish",
+]);
 
 act(
   "3. Resume the same run from step 3 (the draft, before the review), answering differently: it revises and asks again. New steps continue at 7 with parent 3; steps 4-6 stay stored as a superseded branch.",
@@ -44,7 +54,11 @@ const forked = act("4. Fork the original at step 3 into a new run; the original 
   "revise",
 ]);
 const forkId = runIdIn(forked);
-act("   Both timelines side by side (the fork reads steps 0-2 through the original):", ["show", runId, forkId]);
+act("   Both timelines side by side (the fork reads steps 0-2 through the original):", [
+  "show",
+  runId,
+  forkId,
+]);
 
 act(
   "5. Someone removes the outline node from the definition: resuming a run that went through it is refused.",

@@ -65,7 +65,10 @@ describe("quickstart demo", () => {
 
   it("a command with a bad step number says what it expected and exits 2, writing nothing", async () => {
     const cwd = await workdir();
-    const result = spawnSync(process.execPath, [cli, "fork", "some-run", "1.5"], { cwd, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [cli, "fork", "some-run", "1.5"], {
+      cwd,
+      encoding: "utf8",
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('expected a step number, got "1.5"');
     expect(result.stderr).toContain("Usage: wf-quickstart");
