@@ -11,22 +11,31 @@ interface FileSystemModule {
   FileSystemStorage: new (options: { dir: string }) => WorkflowStorage;
 }
 
-/** Loads `@wf/storage-fs` at run time and opens `./logs`, or says how to install it. */
-export async function loadDefaultStorage(): Promise<WorkflowStorage> {
-  let adapter: FileSystemModule;
+/**
+ * Loads `@wf/storage-fs` at run time and opens `./logs`, or says how to
+ * install it. `adapter` is a parameter only so the missing case can be tested.
+ */
+export async function loadDefaultStorage(adapter = DEFAULT_ADAPTER): Promise<WorkflowStorage> {
+  let loaded: FileSystemModule;
   try {
-    adapter = (await import(DEFAULT_ADAPTER)) as FileSystemModule;
+    loaded = (await import(adapter)) as FileSystemModule;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+    const message = String((error as { message?: unknown }).message);
+    // Node says so with a code; bundlers such as Vite only in the message.
+    const missing =
+      code === "ERR_MODULE_NOT_FOUND" ||
+      code === "MODULE_NOT_FOUND" ||
+      (message.includes(adapter) && /Could not resolve|Cannot find/.test(message));
+    if (missing) {
       throw new Error(
-        `No \`storage\` was given, so the journal would go to ${DEFAULT_LOG_DIR} through ${DEFAULT_ADAPTER}, ` +
-          `which is not installed. Run \`npm install ${DEFAULT_ADAPTER}\`, or pass a storage ` +
+        `No \`storage\` was given, so the journal would go to ${DEFAULT_LOG_DIR} through ${adapter}, ` +
+          `which is not installed. Run \`npm install ${adapter}\`, or pass a storage ` +
           "such as `storage: new MemoryStorage()` to WorkflowEngine.create.",
         { cause: error },
       );
     }
     throw error;
   }
-  return new adapter.FileSystemStorage({ dir: DEFAULT_LOG_DIR });
+  return new loaded.FileSystemStorage({ dir: DEFAULT_LOG_DIR });
 }

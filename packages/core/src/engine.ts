@@ -351,6 +351,8 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     }
     if (record.status === "failed") {
       this.#status = "failed";
+      // A retry is the same node run again: it gets the answers it had.
+      this.#answers = { ...record.inputs };
       this.#nextNodeId = record.previousNodeId ?? this.#definition.start;
       const cause = fresh?.cause;
       this.#error =

@@ -61,7 +61,8 @@ export function assertJsonSerializable(value: unknown, rootPath = "shared"): voi
     stack.push({ ...frame, leave: true });
     const isArray = Array.isArray(frame.value);
     const entries: [string | number, unknown][] = isArray
-      ? (frame.value as unknown[]).map((item, index) => [index, item])
+      ? // Array.from visits holes of sparse arrays too (as undefined), where map skips them.
+        Array.from(frame.value as unknown[], (item, index) => [index, item])
       : Object.entries(frame.value);
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i] as [string | number, unknown];

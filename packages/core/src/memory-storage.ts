@@ -55,8 +55,10 @@ export class MemoryStorage implements WorkflowStorage {
     if (this.#find(run.workflowId, run.runId)) {
       throw new RunExistsError(run.workflowId, run.runId);
     }
-    if (first.step !== run.headStep) {
-      throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
+    if (first.step !== run.headStep || !Number.isSafeInteger(first.step) || first.step < 0) {
+      throw new TypeError(
+        `first.step (${first.step}) must be a non-negative integer equal to run.headStep (${run.headStep})`,
+      );
     }
     let runs = this.#workflows.get(run.workflowId);
     if (!runs) {
