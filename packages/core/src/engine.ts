@@ -3,6 +3,7 @@ import { type Edge, WorkflowDefinition } from "./definition.js";
 import { IncompatibleStateError } from "./errors.js";
 import { assertValidId } from "./ids.js";
 import {
+  advanceRunMetadata,
   type InputRequest,
   JOURNAL_FORMAT_VERSION,
   type JsonValue,
@@ -316,12 +317,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       this.#restoreShared();
       throw error;
     }
-    this.#run = {
-      ...this.#run,
-      headStep: record.step,
-      status: record.status,
-      updatedAt: record.createdAt,
-    };
+    this.#run = advanceRunMetadata(this.#run, record);
     this.#current = record;
     this.#committed = committed;
     if (!completed) this.#restoreShared();
