@@ -2,3 +2,13 @@ export { defineStorageConformance, SUITES } from "./define.js";
 export { GOLDEN_DIR, loadGolden } from "./golden.js";
 export type { ConformanceOptions, Harness, StoreContext } from "./harness.js";
 export { type NormalisedJournal, readJournal, SCENARIOS, type ScenarioEnv } from "./scenarios.js";
+// Builders for adapter authors' own tests that write through the contract directly.
+export {
+  collectPages,
+  rejection,
+  sampleRun,
+  sampleStep,
+  seedRun,
+  snapshotRun,
+  uniqueRunId,
+} from "./harness.js";

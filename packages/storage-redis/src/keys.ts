@@ -1,0 +1,139 @@
+import { InvalidIdError, type RunStatus } from "@wf/core";
+
+/**
+ * The key layout, version 1. With the default prefix `wf:`:
+ *
+ *   wf:v1:{<workflow>}:run:<run>          hash: the run's metadata fields and one field per step
+ *   wf:v1:{<workflow>}:runs               sorted set: every run of the workflow (listing order)
+ *   wf:v1:{<workflow>}:runs:<status>      sorted set: the runs whose head has that status
+ *   wf:v1:{<workflow>}:expiry             sorted set: runs with a TTL, scored by expiry time
+ *   wf:v1:workflows                       sorted set: workflow ids that have (or had) runs
+ *
+ * Every key of a workflow carries the hash tag `{<workflow>}`, so on Redis
+ * Cluster all of them live in one slot and one Lua script may touch a run and
+ * the workflow's listing indexes together. The price is that one workflow's
+ * runs cannot spread over several shards; many workflows do.
+ */
+export const LAYOUT_VERSION = 1;
+
+/** Longest id accepted; longer ones would only make huge keys. */
+const MAX_ID_LENGTH = 1024;
+const KEPT = /^[A-Za-z0-9_.-]$/;
+
+/**
+ * Escapes every UTF-16 code unit outside `[A-Za-z0-9_.-]` as `%hh` or
+ * `%uhhhh`. The result cannot contain `{`, `}` (which would move the hash
+ * tag), `:` (the separator), glob characters (`*?[]\`) or anything
+ * non-ASCII; `%` itself is escaped, so the encoding is injective and
+ * `a.b` and `a%2eb` stay two ids. Code units rather than UTF-8 bytes keep
+ * lone surrogates distinct.
+ */
+export function encodeId(id: unknown, kind: string): string {
+  if (typeof id !== "string")
+    throw new InvalidIdError(kind, id, `expected a string, got ${typeof id}`);
+  if (id.length === 0) throw new InvalidIdError(kind, id, "it is empty");
+  if (id.length > MAX_ID_LENGTH) {
+    throw new InvalidIdError(
+      kind,
+      id,
+      `it is ${id.length} characters long (at most ${MAX_ID_LENGTH})`,
+    );
+  }
+  let out = "";
+  for (let i = 0; i < id.length; i++) {
+    const char = id.charAt(i);
+    if (KEPT.test(char)) {
+      out += char;
+      continue;
+    }
+    const unit = id.charCodeAt(i);
+    out +=
+      unit < 0x100
+        ? `%${unit.toString(16).padStart(2, "0")}`
+        : `%u${unit.toString(16).padStart(4, "0")}`;
+  }
+  return out;
+}
+
+/**
+ * A prefix may hold any character except braces: a `{` in it would take over
+ * the hash tag. Without braces, no prefix's keys can equal another prefix's
+ * (every key continues `v1:{` or `v1:workflows` after its prefix).
+ */
+export function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== "string") {
+    throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
+  }
+  if (/[{}]/.test(prefix)) {
+    throw new TypeError(
+      `prefix ${JSON.stringify(prefix)} must not contain "{" or "}": they would change the Redis Cluster hash tag`,
+    );
+  }
+  return prefix;
+}
+
+/** The keys one run's scripts touch, in the order every script expects them (KEYS[1..7]). */
+export type RunKeys = readonly [
+  run: string,
+  all: string,
+  expiry: string,
+  running: string,
+  waitingForInput: string,
+  completed: string,
+  failed: string,
+];
+
+/** The keys of a workflow's indexes (KEYS[1..6] of the index scripts). */
+export type IndexKeys = readonly [
+  all: string,
+  expiry: string,
+  running: string,
+  waitingForInput: string,
+  completed: string,
+  failed: string,
+];
+
+/** Position of each status's index among the RunKeys. */
+const STATUS_ORDER: readonly RunStatus[] = ["running", "waiting_for_input", "completed", "failed"];
+
+export class KeyLayout {
+  readonly workflows: string;
+  readonly #root: string;
+
+  constructor(readonly prefix: string) {
+    this.#root = `${checkPrefix(prefix)}v${LAYOUT_VERSION}:`;
+    this.workflows = `${this.#root}workflows`;
+  }
+
+  indexKeys(workflowId: string): IndexKeys {
+    const base = `${this.#root}{${encodeId(workflowId, "workflowId")}}:`;
+    return [
+      `${base}runs`,
+      `${base}expiry`,
+      ...(STATUS_ORDER.map((status) => `${base}runs:${status}`) as [
+        string,
+        string,
+        string,
+        string,
+      ]),
+    ];
+  }
+
+  runKeys(workflowId: string, runId: string): RunKeys {
+    return [this.runKey(workflowId, runId), ...this.indexKeys(workflowId)];
+  }
+
+  runKey(workflowId: string, runId: string): string {
+    const tag = encodeId(workflowId, "workflowId");
+    return `${this.#root}{${tag}}:run:${encodeId(runId, "runId")}`;
+  }
+
+  /** The index listing the runs with `status`, or every run. */
+  listingKey(workflowId: string, status: RunStatus | undefined): string {
+    const [all, , ...byStatus] = this.indexKeys(workflowId);
+    if (status === undefined) return all;
+    const position = STATUS_ORDER.indexOf(status);
+    if (position < 0) throw new TypeError(`Unknown run status ${JSON.stringify(status)}`);
+    return byStatus[position] as string;
+  }
+}

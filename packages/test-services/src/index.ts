@@ -1,0 +1,1 @@
+export { freePort, portAnswers, waitForPort } from "./ports.js";
