@@ -112,15 +112,17 @@ export class IncompatibleStateError extends WorkflowError {
 
 export class InvalidIdError extends WorkflowError {
   readonly code = "INVALID_ID";
+  /**
+   * @param advice what to do instead; defaults to the engine's id rules. An
+   * adapter refusing an id for its own reasons (a NUL byte, say) passes its own.
+   */
   constructor(
     readonly kind: string,
     readonly value: unknown,
     reason: string,
+    advice = "Use 1-128 letters, digits, '_', '.' or '-' (not '.' or '..').",
   ) {
-    super(
-      `Invalid ${kind} ${JSON.stringify(String(value)).slice(0, 80)}: ${reason}. ` +
-        "Use 1-128 letters, digits, '_', '.' or '-' (not '.' or '..').",
-    );
+    super(`Invalid ${kind} ${JSON.stringify(String(value)).slice(0, 80)}: ${reason}. ${advice}`);
   }
 }
 

@@ -28,16 +28,15 @@ const KEPT = /^[A-Za-z0-9_.-]$/;
  * `a.b` and `a%2eb` stay two ids. Code units rather than UTF-8 bytes keep
  * lone surrogates distinct.
  */
+const ID_ADVICE = `Any string of 1-${MAX_ID_LENGTH} characters is stored verbatim.`;
+
 export function encodeId(id: unknown, kind: string): string {
-  if (typeof id !== "string")
-    throw new InvalidIdError(kind, id, `expected a string, got ${typeof id}`);
-  if (id.length === 0) throw new InvalidIdError(kind, id, "it is empty");
+  if (typeof id !== "string") {
+    throw new InvalidIdError(kind, id, `expected a string, got ${typeof id}`, ID_ADVICE);
+  }
+  if (id.length === 0) throw new InvalidIdError(kind, id, "it is empty", ID_ADVICE);
   if (id.length > MAX_ID_LENGTH) {
-    throw new InvalidIdError(
-      kind,
-      id,
-      `it is ${id.length} characters long (at most ${MAX_ID_LENGTH})`,
-    );
+    throw new InvalidIdError(kind, id, `it is ${id.length} characters long`, ID_ADVICE);
   }
   let out = "";
   for (let i = 0; i < id.length; i++) {

@@ -90,13 +90,14 @@ export function recordsSuite(h: Harness): void {
       const store = await h.open();
       const workflowId = h.workflowId("unknown");
       const runId = uniqueRunId();
+      // Started one at a time: a rejection nobody awaits yet would be reported as unhandled.
       for (const call of [
-        store.getRun(workflowId, runId),
-        store.getLatestStep(workflowId, runId),
-        store.listSteps(workflowId, runId),
-        store.getStep(workflowId, runId, 0),
+        () => store.getRun(workflowId, runId),
+        () => store.getLatestStep(workflowId, runId),
+        () => store.listSteps(workflowId, runId),
+        () => store.getStep(workflowId, runId, 0),
       ]) {
-        expect((await rejection(call)).code).toBe("RUN_NOT_FOUND");
+        expect((await rejection(call())).code).toBe("RUN_NOT_FOUND");
       }
     });
 

@@ -1,0 +1,123 @@
+/**
+ * Every statement the store runs, for one schema (a quoted identifier, the
+ * only thing spliced into the text). Ids, step numbers and records are
+ * always parameters.
+ */
+export interface Statements {
+  createRun: string;
+  appendStep: string;
+  headStep: string;
+  getRun: string;
+  getStep: string;
+  getLatestStep: string;
+  listSteps: string;
+  listRuns(filter: { status: boolean; after: boolean }): string;
+  listWorkflows(after: boolean): string;
+  deleteRun: string;
+}
+
+/** Columns that, with the stored JSON, make a RunMetadata. */
+const RUN_COLUMNS = "metadata, head_step, status, updated_at";
+
+export function statementsFor(s: string): Statements {
+  return {
+    // One statement, so one transaction: the run row and its first step are
+    // written together or not at all. ON CONFLICT makes a racing create of
+    // the same id wait for the winner, then insert nothing.
+    createRun: `
+      WITH created AS (
+        INSERT INTO ${s}.runs
+          (workflow_id, run_id, created_at, updated_at, status, head_step, metadata)
+        VALUES ($1, $2, $3, $4, $5, $6::integer, $7)
+        ON CONFLICT DO NOTHING
+        RETURNING workflow_id, run_id
+      )
+      INSERT INTO ${s}.steps (workflow_id, run_id, step, record)
+      SELECT workflow_id, run_id, $6::integer, $8 FROM created
+      RETURNING step`,
+
+    // The conditional append, in one statement: the head moves from n-1 to n
+    // and step n is inserted only if that UPDATE matched. A racing writer
+    // blocks on the row lock, re-reads the row once the winner commits, finds
+    // head = n and matches nothing, so it inserts nothing. The primary key
+    // on steps is the backstop against a duplicate.
+    appendStep: `
+      WITH advanced AS (
+        UPDATE ${s}.runs
+        SET head_step = $3::integer, status = $4, updated_at = $5
+        WHERE workflow_id = $1 AND run_id = $2 AND head_step = $3::integer - 1
+        RETURNING workflow_id, run_id
+      )
+      INSERT INTO ${s}.steps (workflow_id, run_id, step, record)
+      SELECT workflow_id, run_id, $3::integer, $6 FROM advanced
+      RETURNING step`,
+
+    // After an append matched nothing (RUN_NOT_FOUND or STEP_CONFLICT?) or a
+    // page of steps came back empty (RUN_NOT_FOUND or the end?).
+    headStep: `SELECT head_step FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+
+    getRun: `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+
+    // A row for the run, with a null record when it lacks the step.
+    getStep: `
+      SELECT steps.record
+      FROM ${s}.runs
+      LEFT JOIN ${s}.steps
+        ON steps.workflow_id = runs.workflow_id AND steps.run_id = runs.run_id AND steps.step = $3
+      WHERE runs.workflow_id = $1 AND runs.run_id = $2`,
+
+    // Head and record in one snapshot: a concurrent append cannot split them.
+    getLatestStep: `
+      SELECT runs.head_step, steps.record
+      FROM ${s}.runs
+      LEFT JOIN ${s}.steps
+        ON steps.workflow_id = runs.workflow_id AND steps.run_id = runs.run_id
+       AND steps.step = runs.head_step
+      WHERE runs.workflow_id = $1 AND runs.run_id = $2`,
+
+    // Keyset page of steps after $3, in primary-key order. Steps cannot
+    // outlive their run (foreign key), so an empty page is the only case
+    // that needs headStep to tell an exhausted run from an unknown one.
+    listSteps: `
+      SELECT step, record FROM ${s}.steps
+      WHERE workflow_id = $1 AND run_id = $2 AND step > $3
+      ORDER BY step
+      LIMIT $4`,
+
+    // Keyset pages newest first, from runs_newest_first or, with a status,
+    // runs_by_status_newest_first. Parameters: workflow, limit, then status,
+    // then the last row's (created_at, run_id).
+    listRuns({ status, after }) {
+      const where = ["workflow_id = $1"];
+      let next = 3;
+      if (status) where.push(`status = $${next++}`);
+      if (after) where.push(`(created_at, run_id) < ($${next}, $${next + 1})`);
+      return `
+        SELECT run_id, created_at, ${RUN_COLUMNS} FROM ${s}.runs
+        WHERE ${where.join(" AND ")}
+        ORDER BY created_at DESC, run_id DESC
+        LIMIT $2`;
+    },
+
+    // Distinct workflow ids by skipping through the primary key (a loose
+    // index scan): one index probe per id listed, however many runs each
+    // workflow has. Parameters: limit, then the last id listed.
+    listWorkflows(after) {
+      return `
+        WITH RECURSIVE ids(workflow_id) AS (
+          (SELECT workflow_id FROM ${s}.runs
+           ${after ? "WHERE workflow_id > $2" : ""}
+           ORDER BY workflow_id LIMIT 1)
+          UNION ALL
+          SELECT (SELECT runs.workflow_id FROM ${s}.runs
+                  WHERE runs.workflow_id > ids.workflow_id
+                  ORDER BY runs.workflow_id LIMIT 1)
+          FROM ids WHERE ids.workflow_id IS NOT NULL
+        )
+        SELECT workflow_id FROM ids WHERE workflow_id IS NOT NULL LIMIT $1`;
+    },
+
+    // Steps go with the run through ON DELETE CASCADE, in this statement's transaction.
+    deleteRun: `DELETE FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2 RETURNING run_id`,
+  };
+}

@@ -1,0 +1,12 @@
+// The whole @wf/storage-conformance suite against a real PostgreSQL, all in one schema.
+import { defineStorageConformance } from "@wf/storage-conformance";
+import { PostgresStorage } from "../src/index.js";
+import { postgresUrl, testSchema } from "./helpers.js";
+
+const connectionString = postgresUrl();
+const schema = testSchema("conformance");
+
+defineStorageConformance({
+  name: "PostgresStorage",
+  create: () => new PostgresStorage({ connectionString, schema }),
+});
