@@ -1,7 +1,6 @@
 export { defineStorageConformance, SUITES } from "./define.js";
 export { GOLDEN_DIR, loadGolden } from "./golden.js";
 export type { ConformanceOptions, Harness, StoreContext } from "./harness.js";
-export { type NormalisedJournal, readJournal, SCENARIOS, type ScenarioEnv } from "./scenarios.js";
 // Builders for adapter authors' own tests that write through the contract directly.
 export {
   collectPages,
@@ -12,3 +11,4 @@ export {
   snapshotRun,
   uniqueRunId,
 } from "./harness.js";
+export { type NormalisedJournal, readJournal, SCENARIOS, type ScenarioEnv } from "./scenarios.js";

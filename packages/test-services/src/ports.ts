@@ -31,7 +31,12 @@ export function portAnswers(host: string, port: number, timeoutMs = 500): Promis
 }
 
 /** Polls until host:port answers; rejects after `timeoutMs` naming what did not come up. */
-export async function waitForPort(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await portAnswers(host, port, 250)) return;
