@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, open, readdir, rename, rm, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { link, lstat, open, readdir, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import { errnoCode } from "./os-errors.js";
 
 /**
@@ -63,18 +63,6 @@ export async function publishNewFile(temp: string, target: string): Promise<bool
     throw error;
   } finally {
     await unlink(temp).catch(() => undefined);
-  }
-}
-
-/** Replaces `target` with `text` atomically: readers see the old file or the new one, never a mix. */
-export async function replaceFile(target: string, text: string, durable: boolean): Promise<void> {
-  const temp = tempPath(dirname(target));
-  try {
-    await writeNewFile(temp, text, durable);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, rename, rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   advanceRunMetadata,
@@ -22,13 +23,13 @@ import {
   type WorkflowStorage,
 } from "@wf/core";
 import {
-  publishNewFile,
   removeStaleTemps,
-  replaceFile,
+  STALE_TEMP_MS,
   syncDirectory,
   tempPath,
   writeNewFile,
 } from "./atomic-write.js";
+import { isHintOf, lastStepFrom, readHeadHint, renameToHead } from "./head.js";
 import {
   checkLayout,
   createLayout,
@@ -51,6 +52,7 @@ import {
   parseStepRecord,
   parseWorkflowId,
   readJsonFile,
+  statIfExists,
 } from "./read-records.js";
 
 export interface FileSystemStorageOptions {
@@ -72,10 +74,21 @@ export interface FileSystemStorageOptions {
 /** Files read at once when a call reads many (a page of steps, every run of a workflow), to spare file descriptors. */
 const READ_CONCURRENCY = 32;
 
-/** The current state of a run: its run.json and the true head, which run.json may lag behind. */
+/**
+ * Paths a store remembers something about (when it swept a directory, which
+ * run.json it checked); past this it forgets them all, which costs each one
+ * sweep or read more.
+ */
+const REMEMBERED_PATHS = 10_000;
+
+/** What reads need to know of a run. */
 interface RunState {
-  stored: RunMetadata;
+  /** run.json: the run as created. */
+  created: RunMetadata;
+  /** The true head, found from the step files. */
   headStep: number;
+  /** The head record, when head.json is the head's step file (saves reading it again). */
+  head: StepRecord | undefined;
 }
 
 /**
@@ -83,10 +96,10 @@ interface RunState {
  *
  * The step files are the truth. Step n is published with `link`, which fails
  * if step n exists, and only after step n-1 was seen: that makes the append
- * conditional across threads and processes. run.json is updated afterwards as
- * a hint; when a crash or a racing writer leaves it behind, readers probe
- * forward from its head for newer step files and derive the metadata from
- * the newest, and the next append rewrites it.
+ * conditional across threads and processes. run.json never changes after
+ * createRun; head.json, a second name of the newest step file, is the hint
+ * that finds the head, and readers confirm it against the step files (see
+ * head.ts).
  */
 export class FileSystemStorage implements WorkflowStorage {
   readonly capabilities: StorageCapabilities = { persistent: true, retention: false };
@@ -96,6 +109,10 @@ export class FileSystemStorage implements WorkflowStorage {
   #closed = false;
   /** Whether the layout marker exists (checked once); writes create it when it does not. */
   #layout: Promise<boolean> | undefined;
+  /** When this store last swept each directory it writes into of stale temporary files. */
+  readonly #swept = new Map<string, number>();
+  /** The run.json files this store checked before appending, as they were then. */
+  readonly #checkedRunFiles = new Map<string, Stats>();
 
   constructor(options: FileSystemStorageOptions = {}) {
     const { dir = DEFAULT_LOG_DIR, fsync = true } = options;
@@ -117,7 +134,7 @@ export class FileSystemStorage implements WorkflowStorage {
         throw new TypeError(`first.step must be a non-negative integer, got ${first.step}`);
       }
       await this.#ensureWorkflowDir(paths.workflowDir, run.workflowId);
-      await removeStaleTemps(paths.workflowDir);
+      await this.#sweep(paths.workflowDir);
       // The run is built complete under a temporary name and renamed into
       // place, so it appears with its first step or not at all.
       const temp = tempPath(paths.workflowDir);
@@ -152,29 +169,39 @@ export class FileSystemStorage implements WorkflowStorage {
     return this.#operation("write", async () => {
       const { workflowId, runId, step } = record;
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      const { stored, headStep } = await this.#readRunState(paths, workflowId, runId);
-      if (!Number.isSafeInteger(step) || step !== headStep + 1) {
-        throw new StepConflictError(workflowId, runId, step, headStep);
+      if (!Number.isSafeInteger(step) || step < 1) {
+        throw await this.#conflict(paths, workflowId, runId, step);
       }
-      await removeStaleTemps(paths.dir);
+      await this.#sweep(paths.dir);
       const temp = tempPath(paths.dir);
+      // The run checked and step n-1 looked for while the record is written.
+      const [run, previous, written] = await Promise.allSettled([
+        this.#checkRunFile(paths, workflowId, runId),
+        exists(paths.stepFile(step - 1)),
+        writeNewFile(temp, JSON.stringify(record), this.#durable),
+      ]);
       try {
-        await writeNewFile(temp, JSON.stringify(record), this.#durable);
-        // Step n-1 exists (seen above) and steps are removed only with their
-        // run, so publishing step n only if it is absent is the condition.
-        if (!(await publishNewFile(temp, paths.stepFile(step)))) {
-          const { headStep: now } = await this.#readRunState(paths, workflowId, runId);
-          throw new StepConflictError(workflowId, runId, step, now);
-        }
+        if (run.status === "rejected") throw run.reason;
+        if (written.status === "rejected") throw written.reason;
+        if (previous.status === "rejected") throw previous.reason;
+        // Step n-1 exists and steps are removed only with their run, so the
+        // head is n-1 unless step n exists, and link refuses to replace it.
+        if (!previous.value) throw await this.#conflict(paths, workflowId, runId, step);
+        await link(temp, paths.stepFile(step));
       } catch (error) {
+        await rm(temp, { force: true }).catch(() => undefined);
+        if (errnoCode(error) === "EEXIST") {
+          throw await this.#conflict(paths, workflowId, runId, step);
+        }
         // The run was deleted while we wrote.
         if (isMissing(error) && !(await exists(paths.runFile))) {
           throw new RunNotFoundError(workflowId, runId);
         }
         throw error;
       }
-      await syncDirectory(paths.stepsDir, this.#durable);
-      await this.#refreshRunFile(paths, stored, record);
+      // Only the acknowledgement waits for the flush; the hint need not, as
+      // every reader already sees the step.
+      await Promise.all([syncDirectory(paths.stepsDir, this.#durable), renameToHead(temp, paths)]);
     });
   }
 
@@ -199,8 +226,8 @@ export class FileSystemStorage implements WorkflowStorage {
   getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     return this.#operation("read", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      const { headStep } = await this.#readRunState(paths, workflowId, runId);
-      return this.#requireStep(paths, workflowId, runId, headStep);
+      const { headStep, head } = await this.#readRunState(paths, workflowId, runId);
+      return head ?? this.#requireStep(paths, workflowId, runId, headStep);
     });
   }
 
@@ -237,7 +264,7 @@ export class FileSystemStorage implements WorkflowStorage {
       const after = options.cursor ? (decodeCursor(options.cursor) as [string, string]) : null;
       const workflowDir = join(this.dir, workflowDirName(workflowId));
       const names = (await listDirectory(workflowDir)).filter(isRunDirName);
-      // One small run.json per run (plus a probe for a newer step); step files are never listed.
+      // run.json and head.json per run (plus a probe for a newer step); step files are never listed.
       const found = await mapConcurrently(names, async (name) => {
         const paths = new RunPaths(workflowDir, name);
         try {
@@ -307,7 +334,7 @@ export class FileSystemStorage implements WorkflowStorage {
     return this.#operation("write", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
       if (!(await exists(paths.runFile))) throw new RunNotFoundError(workflowId, runId);
-      await removeStaleTemps(paths.workflowDir);
+      await this.#sweep(paths.workflowDir);
       // Renamed out of sight first, so no reader ever sees a half-deleted run.
       const temp = tempPath(paths.workflowDir);
       try {
@@ -364,7 +391,7 @@ export class FileSystemStorage implements WorkflowStorage {
   async #ensureWorkflowDir(workflowDir: string, workflowId: string): Promise<void> {
     const file = join(workflowDir, WORKFLOW_FILE);
     if (await exists(file)) return;
-    await removeStaleTemps(this.dir);
+    await this.#sweep(this.dir);
     const temp = tempPath(this.dir);
     try {
       await mkdir(temp);
@@ -380,37 +407,115 @@ export class FileSystemStorage implements WorkflowStorage {
   }
 
   /**
-   * run.json and the true head: the last step file of the unbroken chain
-   * through run.json's head. Usually that costs two stats (head there, next
-   * one absent); run.json lags after a crash or a racing writer (probe
-   * forward), and is ahead only after a power loss with `fsync: false` or a
-   * hand edit (walk back), so an append never leaves a gap.
+   * Removes temporary files that crashed writers left in `dir`, at most once
+   * a minute per store: only a crash leaves them, and none counts as stale
+   * before it is a minute old, so sweeping on every write would find nothing
+   * new and cost an append a directory listing.
    */
-  async #readRunState(paths: RunPaths, workflowId: string, runId?: string): Promise<RunState> {
-    // Listing reads runs by directory, before their id is known.
-    const notFound = () => new RunNotFoundError(workflowId, runId ?? paths.dir);
-    const value = await readJsonFile(paths.runFile);
-    if (value === undefined) throw notFound();
-    const stored = parseRunMetadata(value, paths.runFile, { workflowId, runId });
-    let headStep = stored.headStep;
-    if (await exists(paths.stepFile(headStep))) {
-      while (await exists(paths.stepFile(headStep + 1))) headStep += 1;
-      return { stored, headStep };
-    }
-    // Deleted since run.json was read, rather than ahead of its steps.
-    if (!(await exists(paths.runFile))) throw notFound();
-    do headStep -= 1;
-    while (headStep >= 0 && !(await exists(paths.stepFile(headStep))));
-    if (headStep < 0) throw new CorruptRecordError(paths.stepsDir, "the run has no step files");
-    return { stored, headStep };
+  async #sweep(dir: string): Promise<void> {
+    const now = Date.now();
+    const last = this.#swept.get(dir);
+    if (last !== undefined && now - last < STALE_TEMP_MS) return;
+    if (this.#swept.size >= REMEMBERED_PATHS) this.#swept.clear();
+    this.#swept.set(dir, now);
+    await removeStaleTemps(dir);
   }
 
-  /** The run's metadata as getRun reports it: run.json, brought up to the true head. */
+  /**
+   * What an append knows of run.json: that it exists (else RUN_NOT_FOUND) and
+   * is this run's (else CORRUPT_RECORD). It never changes after createRun, so
+   * a store reads it once and afterwards only stats it, reading it again if
+   * it changed.
+   */
+  async #checkRunFile(paths: RunPaths, workflowId: string, runId: string): Promise<void> {
+    const stats = await statIfExists(paths.runFile);
+    if (stats === undefined) throw new RunNotFoundError(workflowId, runId);
+    const checked = this.#checkedRunFiles.get(paths.runFile);
+    if (checked !== undefined && isSameVersion(checked, stats)) return;
+    this.#checkedRunFiles.delete(paths.runFile);
+    await this.#readRunFile(paths, workflowId, runId);
+    if (this.#checkedRunFiles.size >= REMEMBERED_PATHS) this.#checkedRunFiles.clear();
+    this.#checkedRunFiles.set(paths.runFile, stats);
+  }
+
+  /** run.json, checked to belong to the run; RUN_NOT_FOUND when absent. */
+  async #readRunFile(paths: RunPaths, workflowId: string, runId?: string): Promise<RunMetadata> {
+    const value = await readJsonFile(paths.runFile);
+    // Listing reads runs by directory, before their id is known.
+    if (value === undefined) throw new RunNotFoundError(workflowId, runId ?? paths.dir);
+    return parseRunMetadata(value, paths.runFile, { workflowId, runId });
+  }
+
+  /**
+   * run.json and the true head. With head.json naming a step on disk, that
+   * costs two stats at once (its step there, the next one absent); with
+   * none, or one naming a step that is not there, a search.
+   */
+  async #readRunState(paths: RunPaths, workflowId: string, runId?: string): Promise<RunState> {
+    const [created, hint] = await Promise.all([
+      this.#readRunFile(paths, workflowId, runId),
+      readHeadHint(paths),
+    ]);
+    if (hint !== undefined) {
+      const hinted = hint.record.step;
+      const [atHint, pastHint] = await Promise.all([
+        statIfExists(paths.stepFile(hinted)),
+        exists(paths.stepFile(hinted + 1)),
+      ]);
+      if (atHint !== undefined && pastHint) {
+        return { created, headStep: await lastStepFrom(paths, hinted + 1), head: undefined };
+      }
+      if (atHint !== undefined) {
+        return {
+          created,
+          headStep: hinted,
+          head: isHintOf(hint, atHint) ? hint.record : undefined,
+        };
+      }
+    }
+    return { created, headStep: await this.#searchHead(paths, created), head: undefined };
+  }
+
+  /**
+   * The head without a usable hint: searched up from run.json's headStep,
+   * the run's first step, in O(log n) stats (see lastStepFrom).
+   */
+  async #searchHead(paths: RunPaths, created: RunMetadata): Promise<number> {
+    let known = created.headStep;
+    if (!(await exists(paths.stepFile(known)))) {
+      // Deleted since run.json was read.
+      if (!(await exists(paths.runFile))) {
+        throw new RunNotFoundError(created.workflowId, created.runId);
+      }
+      // Only a run.json rewritten by an earlier version of this adapter (or
+      // by hand) can name a step that is not there: one lost in a power loss
+      // with `fsync: false`.
+      do known -= 1;
+      while (known >= 0 && !(await exists(paths.stepFile(known))));
+      if (known < 0) throw new CorruptRecordError(paths.stepsDir, "the run has no step files");
+    }
+    return lastStepFrom(paths, known);
+  }
+
+  /** The run's metadata as getRun reports it: run.json brought up to the true head. */
   async #currentRun(paths: RunPaths, workflowId: string, runId?: string): Promise<RunMetadata> {
-    const { stored, headStep } = await this.#readRunState(paths, workflowId, runId);
-    if (headStep === stored.headStep) return stored;
-    const head = await this.#requireStep(paths, workflowId, stored.runId, headStep);
-    return advanceRunMetadata(stored, head);
+    const { created, headStep, head } = await this.#readRunState(paths, workflowId, runId);
+    if (headStep === created.headStep) return created;
+    return advanceRunMetadata(
+      created,
+      head ?? (await this.#requireStep(paths, workflowId, created.runId, headStep)),
+    );
+  }
+
+  /** STEP_CONFLICT for an append of `step`, naming the current head (RUN_NOT_FOUND without a run). */
+  async #conflict(
+    paths: RunPaths,
+    workflowId: string,
+    runId: string,
+    step: number,
+  ): Promise<StepConflictError> {
+    const { headStep } = await this.#readRunState(paths, workflowId, runId);
+    return new StepConflictError(workflowId, runId, step, headStep);
   }
 
   async #readStep(paths: RunPaths, step: number): Promise<StepRecord | undefined> {
@@ -445,22 +550,17 @@ export class FileSystemStorage implements WorkflowStorage {
     if (lowest === Number.POSITIVE_INFINITY) throw new RunNotFoundError(workflowId, runId);
     return lowest;
   }
+}
 
-  /**
-   * Brings run.json up to `record`. It is a hint that spares readers a probe,
-   * not the truth, so this runs after the step is published, is skipped when
-   * a newer step already exists (its writer refreshes it), and a failure here
-   * does not undo the append: readers still find the step.
-   */
-  async #refreshRunFile(paths: RunPaths, stored: RunMetadata, record: StepRecord): Promise<void> {
-    try {
-      if (await exists(paths.stepFile(record.step + 1))) return;
-      const next = advanceRunMetadata(stored, record);
-      await replaceFile(paths.runFile, JSON.stringify(next), this.#durable);
-    } catch {
-      // Left behind; the next reader probes past it and the next append rewrites it.
-    }
-  }
+/** Whether two stats of one path show the same file, unchanged. */
+function isSameVersion(a: Stats, b: Stats): boolean {
+  return (
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs
+  );
 }
 
 /** `map` with at most READ_CONCURRENCY calls in flight, results in input order. */

@@ -17,16 +17,22 @@ import { readJsonFile } from "./read-records.js";
  *
  *   .wf-layout.json                          {"version":1}
  *   w-<workflow>/workflow.json               {"workflowId":"…"}, the id verbatim
- *   w-<workflow>/r-<run>/run.json            run metadata; its head may lag the steps
+ *   w-<workflow>/r-<run>/run.json            the run's metadata as created, never changed
+ *   w-<workflow>/r-<run>/head.json           a hard link to the newest step file: a hint, see head.ts
  *   w-<workflow>/r-<run>/steps/000000000042.json   step 42, written once, never changed
  *   .tmp-*  (anywhere)                       a write in progress, or left by a crash
  *
- * `<workflow>` and `<run>` are ids encoded by encodeId.
+ * `<workflow>` and `<run>` are ids encoded by encodeId. run.json's headStep,
+ * status and updatedAt are those of the run's first record; directories
+ * written before head.json existed rewrote run.json after each append, which
+ * readers accept (its headStep is then some step of the run, and the head is
+ * searched from there), so the layout version stays 1.
  */
 export const LAYOUT_VERSION = 1;
 export const LAYOUT_FILE = ".wf-layout.json";
 export const WORKFLOW_FILE = "workflow.json";
 export const RUN_FILE = "run.json";
+export const HEAD_FILE = "head.json";
 export const STEPS_DIR = "steps";
 const WORKFLOW_PREFIX = "w-";
 const RUN_PREFIX = "r-";
@@ -65,12 +71,14 @@ export class RunPaths {
   readonly workflowDir: string;
   readonly dir: string;
   readonly runFile: string;
+  readonly headFile: string;
   readonly stepsDir: string;
 
   constructor(workflowDir: string, runDir: string) {
     this.workflowDir = workflowDir;
     this.dir = join(workflowDir, runDir);
     this.runFile = join(this.dir, RUN_FILE);
+    this.headFile = join(this.dir, HEAD_FILE);
     this.stepsDir = join(this.dir, STEPS_DIR);
   }
 

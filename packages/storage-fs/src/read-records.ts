@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { CorruptRecordError, type RunMetadata, type StepRecord } from "@wf/core";
 import { isMissing } from "./os-errors.js";
@@ -28,14 +29,18 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-export async function exists(path: string): Promise<boolean> {
+/** The stats of `path`, or undefined when it does not exist. */
+export async function statIfExists(path: string): Promise<Stats | undefined> {
   try {
-    await stat(path);
-    return true;
+    return await stat(path);
   } catch (error) {
-    if (isMissing(error)) return false;
+    if (isMissing(error)) return undefined;
     throw error;
   }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return (await statIfExists(path)) !== undefined;
 }
 
 /** Entry names of `dir`, none when it does not exist. */

@@ -1,5 +1,6 @@
 // Test helpers shared by the storage-fs test files: temporary directories,
-// sample records, reading whole runs, and child processes running fixtures.
+// sample records, seeded runs, reading whole runs, and child processes
+// running fixtures.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -13,6 +14,8 @@ import {
   type WorkflowStorage,
 } from "@wf/core";
 import { afterEach, beforeEach } from "vitest";
+import { FileSystemStorage } from "../src/index.js";
+import { RunPaths } from "../src/layout.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -75,6 +78,26 @@ export function sampleStep(
     error: null,
     ...overrides,
   };
+}
+
+/** A store on `dir` holding run `runId` of `workflowId` with steps 0..head, and the run's paths. */
+export async function seed(dir: string, workflowId: string, runId: string, head: number) {
+  const storage = new FileSystemStorage({ dir });
+  await storage.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
+  for (let step = 1; step <= head; step++) {
+    await storage.appendStep(sampleStep(workflowId, runId, step));
+  }
+  return { storage, paths: RunPaths.of(dir, workflowId, runId) };
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error("expected the operation to fail, but it succeeded");
 }
 
 /** Every record the store holds for a run, through every page of listSteps. */
