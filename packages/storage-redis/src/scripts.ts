@@ -38,9 +38,11 @@ local function retain(member, ttl)
   local now = now_ms()
   if ttl > 0 then
     local deadline = int(now + ttl)
+    redis.call('HSET', KEYS[1], 'timed', '1')
     redis.call('PEXPIREAT', KEYS[1], deadline)
     redis.call('ZADD', KEYS[3], deadline, member)
   else
+    redis.call('HDEL', KEYS[1], 'timed')
     redis.call('PERSIST', KEYS[1])
     redis.call('ZREM', KEYS[3], member)
   end
@@ -105,7 +107,7 @@ return 1
  * step - 1 (nothing written), {0} when the run does not exist.
  */
 export const APPEND_STEP = new LuaScript(`
-local run = redis.call('HMGET', KEYS[1], 'head', 'status', 'member')
+local run = redis.call('HMGET', KEYS[1], 'head', 'status', 'member', 'timed')
 if not run[1] then return {0} end
 if tonumber(run[1]) + 1 ~= tonumber(ARGV[1]) then return {1, run[1]} end
 local status_key = STATUS_KEY[ARGV[3]]
@@ -116,7 +118,10 @@ if run[2] ~= ARGV[3] then
   if old_key then redis.call('ZREM', KEYS[old_key], run[3]) end
   redis.call('ZADD', KEYS[status_key], 0, run[3])
 end
-retain(run[3], tonumber(ARGV[5]))
+-- A permanent run appended to by a store without retention has nothing to
+-- expire or refresh: skipping retain() keeps the hot path to two commands.
+local ttl = tonumber(ARGV[5])
+if ttl > 0 or run[4] then retain(run[3], ttl) end
 return {2}
 `);
 

@@ -45,14 +45,11 @@ export const target: BenchTarget = {
           bytes,
         ]);
       },
-      async bytesStored(workflowId, runId) {
+      async bytesStored() {
         // pg_column_size is the size as stored: after TOAST compression, before page overhead.
         const { rows } = await baseline.query<{ bytes: string }>(
-          `SELECT (SELECT coalesce(sum(pg_column_size(record)), 0) FROM ${quoted}.steps
-                   WHERE workflow_id = $1 AND run_id = $2)
-                + (SELECT coalesce(sum(pg_column_size(metadata)), 0) FROM ${quoted}.runs
-                   WHERE workflow_id = $1 AND run_id = $2) AS bytes`,
-          [workflowId, runId],
+          `SELECT (SELECT coalesce(sum(pg_column_size(record)), 0) FROM ${quoted}.steps)
+                + (SELECT coalesce(sum(pg_column_size(metadata)), 0) FROM ${quoted}.runs) AS bytes`,
         );
         return Number(rows[0]?.bytes ?? 0);
       },

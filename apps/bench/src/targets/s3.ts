@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import { DeleteObjectsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Storage } from "@wf/storage-s3";
+import { findS3 } from "@wf/test-services/s3";
+import type { BenchTarget } from "../target.js";
+
+/**
+ * S3Storage on the S3-protocol test server (WF_TEST_S3_ENDPOINT, or a private
+ * s3rver behind its conditional-write proxy), under a fresh key prefix. The
+ * baseline is one PutObject of the same bytes to the same server through the
+ * same client: what an append costs at the very least, where the store sends
+ * two (the step, then the run document). `requests()` is the store's count
+ * of HTTP requests, so the harness reports requests per step.
+ */
+export const target: BenchTarget = {
+  name: "s3",
+  async open() {
+    const server = await findS3();
+    const { config } = server;
+    const client = new S3Client({
+      endpoint: config.endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
+      ...(config.accessKeyId && config.secretAccessKey
+        ? {
+            credentials: {
+              accessKeyId: config.accessKeyId,
+              secretAccessKey: config.secretAccessKey,
+            },
+          }
+        : {}),
+    });
+    const prefix = `wf-bench-${randomBytes(4).toString("hex")}/`;
+    const storage = new S3Storage({ bucket: config.bucket, prefix, client });
+    const baselineKeys = new Set<string>();
+    return {
+      storage,
+      async baselineWrite(bytes, i) {
+        const key = `${prefix}baseline/${i}.json`;
+        baselineKeys.add(key);
+        await client.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes }));
+      },
+      requests: () => storage.requestsSent,
+      async close() {
+        try {
+          // Everything the run wrote, through the store: each run of each workflow under the prefix.
+          const { items: workflows } = await storage.listWorkflows({ limit: 1000 });
+          for (const workflowId of workflows) {
+            for (let pages = 0; pages < 10_000; pages++) {
+              const runs = await storage.listRuns(workflowId, { limit: 100 });
+              if (runs.items.length === 0) break;
+              for (const run of runs.items) await storage.deleteRun(workflowId, run.runId);
+            }
+          }
+          const keys = [...baselineKeys];
+          for (let at = 0; at < keys.length; at += 1000) {
+            await client.send(
+              new DeleteObjectsCommand({
+                Bucket: config.bucket,
+                Delete: { Objects: keys.slice(at, at + 1000).map((Key) => ({ Key })), Quiet: true },
+              }),
+            );
+          }
+        } finally {
+          await storage.close();
+          client.destroy();
+          await server.stop();
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,66 @@
+// The benchmark script runs end to end on small numbers and reports every
+// column; it measures, it does not judge (no thresholds here).
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { median } from "../src/stats.js";
+import { formatTable } from "../src/table.js";
+
+const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+
+describe("bench", () => {
+  it("median takes the middle value, or the mean of the two middle values", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it("--json reports memory and fs with every measurement, and progress goes to stderr", () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        main,
+        "--targets",
+        "memory,fs",
+        "--history",
+        "40",
+        "--samples",
+        "5",
+        "--lookups",
+        "3",
+        "--json",
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("fs: history 40/40");
+    const report = JSON.parse(result.stdout) as {
+      results: Record<string, unknown>[];
+      failures: unknown[];
+    };
+    expect(report.failures).toEqual([]);
+    expect(report.results.map((r) => r.target)).toEqual(["memory", "fs"]);
+    for (const row of report.results) {
+      expect(row).toMatchObject({
+        longHistory: 40,
+        stepMs: { short: expect.any(Number), long: expect.any(Number) },
+        latestMs: { short: expect.any(Number), long: expect.any(Number) },
+        forkMs: { short: expect.any(Number), long: expect.any(Number) },
+        baselineMs: { short: expect.any(Number), long: expect.any(Number) },
+        appendMs: { short: expect.any(Number), long: expect.any(Number) },
+      });
+      expect(row.bytesPerStep).toBeGreaterThan(1024);
+    }
+    const table = formatTable(report.results as never);
+    expect(table.split("\n")[0]).toContain("append/raw");
+    expect(table).toMatch(/\n\s+fs\s/);
+  });
+
+  it("an unknown target is refused with the list of known ones", () => {
+    const result = spawnSync(process.execPath, [main, "--targets", "mongo"], { encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      "unknown target(s) mongo; choose from memory, fs, postgres, redis, s3",
+    );
+  });
+});
