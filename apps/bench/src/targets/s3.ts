@@ -7,10 +7,13 @@ import type { BenchTarget } from "../target.js";
 /**
  * S3Storage on the S3-protocol test server (WF_TEST_S3_ENDPOINT, or a private
  * s3rver behind its conditional-write proxy), under a fresh key prefix. The
- * baseline is one PutObject of the same bytes to the same server through the
- * same client: what an append costs at the very least, where the store sends
- * two (the step, then the run document). `requests()` is the store's count
- * of HTTP requests, so the harness reports requests per step.
+ * baseline is one create-only PutObject (`If-None-Match: *`) of the same
+ * bytes to the same server through the same client: what an append costs at
+ * the very least, where the store sends two (the step, then the run
+ * document). Create-only because that is the least a journal append needs,
+ * and because the test proxy checks conditional writes with an extra HEAD
+ * that a plain PUT would not pay (real S3 charges no time for the condition).
+ * `requests()` is the store's count of HTTP requests.
  */
 export const target: BenchTarget = {
   name: "s3",
@@ -38,7 +41,9 @@ export const target: BenchTarget = {
       async baselineWrite(bytes, i) {
         const key = `${prefix}baseline/${i}.json`;
         baselineKeys.add(key);
-        await client.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes }));
+        await client.send(
+          new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes, IfNoneMatch: "*" }),
+        );
       },
       requests: () => storage.requestsSent,
       async close() {
