@@ -1,4 +1,5 @@
 import type { JsonValue, RunMetadata } from "./journal.js";
+import { type ListRunsOptions, type Page, pageSize } from "./storage.js";
 
 /**
  * Cursors are opaque to callers. Adapters that page by a key (keyset
@@ -24,4 +25,30 @@ export function compareRunsNewestFirst(
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
   if (a.runId !== b.runId) return a.runId < b.runId ? 1 : -1;
   return 0;
+}
+
+/**
+ * One page of `listRuns` from runs already in memory (any order): filtered by
+ * status, newest first, after the cursor. For adapters that read every run's
+ * metadata to list them; adapters with an index should page by key instead.
+ */
+export function pageRuns(
+  runs: Iterable<RunMetadata>,
+  options: ListRunsOptions = {},
+): Page<RunMetadata> {
+  const limit = pageSize(options.limit);
+  const after = options.cursor ? (decodeCursor(options.cursor) as [string, string]) : null;
+  const matching = [...runs]
+    .filter((run) => options.status === undefined || run.status === options.status)
+    .filter(
+      (run) =>
+        after === null || compareRunsNewestFirst(run, { createdAt: after[0], runId: after[1] }) > 0,
+    )
+    .sort(compareRunsNewestFirst);
+  const items = matching.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: matching.length > limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
+  };
 }

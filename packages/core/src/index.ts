@@ -1,4 +1,4 @@
-export { compareRunsNewestFirst, decodeCursor, encodeCursor } from "./cursor.js";
+export { compareRunsNewestFirst, decodeCursor, encodeCursor, pageRuns } from "./cursor.js";
 export { DEFAULT_LOG_DIR } from "./default-storage.js";
 export { type Edge, WorkflowDefinition } from "./definition.js";
 export { type StateCodec, WorkflowEngine, type WorkflowEngineOptions } from "./engine.js";

@@ -1,4 +1,4 @@
-import { compareRunsNewestFirst, decodeCursor, encodeCursor } from "./cursor.js";
+import { decodeCursor, encodeCursor, pageRuns } from "./cursor.js";
 import {
   RunExistsError,
   RunNotFoundError,
@@ -127,28 +127,12 @@ export class MemoryStorage implements WorkflowStorage {
 
   async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
     await this.#ready();
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? (decodeCursor(options.cursor) as [string, string]) : null;
     const runs: RunMetadata[] = [];
     for (const runId of this.#workflows.get(workflowId)?.keys() ?? []) {
       const stored = this.#find(workflowId, runId);
       if (stored) runs.push(JSON.parse(stored.metadata) as RunMetadata);
     }
-    const matching = runs
-      .filter((run) => options.status === undefined || run.status === options.status)
-      .filter(
-        (run) =>
-          after === null ||
-          compareRunsNewestFirst(run, { createdAt: after[0], runId: after[1] }) > 0,
-      )
-      .sort(compareRunsNewestFirst);
-    const items = matching.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        matching.length > limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
-    };
+    return pageRuns(runs, options);
   }
 
   async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {

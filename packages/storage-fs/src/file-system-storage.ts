@@ -4,13 +4,13 @@ import { join, resolve } from "node:path";
 import {
   advanceRunMetadata,
   CorruptRecordError,
-  compareRunsNewestFirst,
   DEFAULT_LOG_DIR,
   decodeCursor,
   encodeCursor,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
+  pageRuns,
   pageSize,
   RunExistsError,
   type RunMetadata,
@@ -260,8 +260,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
     return this.#operation("read", async () => {
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? (decodeCursor(options.cursor) as [string, string]) : null;
+      pageSize(options.limit); // a bad limit fails before any file is read
       const workflowDir = join(this.dir, workflowDirName(workflowId));
       const names = (await listDirectory(workflowDir)).filter(isRunDirName);
       // run.json and head.json per run (plus a probe for a newer step); step files are never listed.
@@ -282,24 +281,10 @@ export class FileSystemStorage implements WorkflowStorage {
           throw error;
         }
       });
-      const matching = found
-        .filter((run): run is RunMetadata => run !== null)
-        .filter((run) => options.status === undefined || run.status === options.status)
-        .filter(
-          (run) =>
-            after === null ||
-            compareRunsNewestFirst(run, { createdAt: after[0], runId: after[1] }) > 0,
-        )
-        .sort(compareRunsNewestFirst);
-      const items = matching.slice(0, limit);
-      const lastItem = items.at(-1);
-      return {
-        items,
-        nextCursor:
-          matching.length > limit && lastItem
-            ? encodeCursor([lastItem.createdAt, lastItem.runId])
-            : null,
-      };
+      return pageRuns(
+        found.filter((run): run is RunMetadata => run !== null),
+        options,
+      );
     });
   }
 

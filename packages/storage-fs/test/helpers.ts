@@ -7,12 +7,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  JOURNAL_FORMAT_VERSION,
-  type RunMetadata,
-  type StepRecord,
-  type WorkflowStorage,
-} from "@wf/core";
+import type { StepRecord, WorkflowStorage } from "@wf/core";
+import { sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterEach, beforeEach } from "vitest";
 import { FileSystemStorage } from "../src/index.js";
 import { RunPaths } from "../src/layout.js";
@@ -35,50 +31,7 @@ export function useTempDir(label: string): () => string {
   };
 }
 
-export function sampleRun(
-  workflowId: string,
-  runId: string,
-  overrides: Partial<RunMetadata> = {},
-): RunMetadata {
-  return {
-    formatVersion: JOURNAL_FORMAT_VERSION,
-    workflowId,
-    runId,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    updatedAt: "2026-01-01T00:00:00.000Z",
-    status: "running",
-    headStep: 0,
-    forkedFrom: null,
-    definition: { start: "a", nodes: [{ id: "a", type: "A" }], edges: [], hash: "0".repeat(64) },
-    ...overrides,
-  };
-}
-
-export function sampleStep(
-  workflowId: string,
-  runId: string,
-  step: number,
-  overrides: Partial<StepRecord> = {},
-): StepRecord {
-  return {
-    formatVersion: JOURNAL_FORMAT_VERSION,
-    workflowId,
-    runId,
-    step,
-    parent: step === 0 ? null : step - 1,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, step)).toISOString(),
-    status: "running",
-    nodeStatuses: step === 0 ? {} : { a: "completed" },
-    nodeTypes: step === 0 ? {} : { a: "A" },
-    shared: { step },
-    previousNodeId: step === 0 ? null : "a",
-    nextNodeId: "a",
-    awaitingInput: null,
-    inputs: {},
-    error: null,
-    ...overrides,
-  };
-}
+export { sampleRun, sampleStep };
 
 /** A store on `dir` holding run `runId` of `workflowId` with steps 0..head, and the run's paths. */
 export async function seed(dir: string, workflowId: string, runId: string, head: number) {

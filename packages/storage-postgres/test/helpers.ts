@@ -5,12 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  JOURNAL_FORMAT_VERSION,
-  type RunMetadata,
-  type StepRecord,
-  type WorkflowStorage,
-} from "@wf/core";
+import type { StepRecord, WorkflowStorage } from "@wf/core";
 import pg from "pg";
 import { inject } from "vitest";
 
@@ -40,50 +35,7 @@ export async function withSql<T>(
   }
 }
 
-export function sampleRun(
-  workflowId: string,
-  runId: string,
-  overrides: Partial<RunMetadata> = {},
-): RunMetadata {
-  return {
-    formatVersion: JOURNAL_FORMAT_VERSION,
-    workflowId,
-    runId,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    updatedAt: "2026-01-01T00:00:00.000Z",
-    status: "running",
-    headStep: 0,
-    forkedFrom: null,
-    definition: { start: "a", nodes: [{ id: "a", type: "A" }], edges: [], hash: "0".repeat(64) },
-    ...overrides,
-  };
-}
-
-export function sampleStep(
-  workflowId: string,
-  runId: string,
-  step: number,
-  overrides: Partial<StepRecord> = {},
-): StepRecord {
-  return {
-    formatVersion: JOURNAL_FORMAT_VERSION,
-    workflowId,
-    runId,
-    step,
-    parent: step === 0 ? null : step - 1,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, step)).toISOString(),
-    status: "running",
-    nodeStatuses: step === 0 ? {} : { a: "completed" },
-    nodeTypes: step === 0 ? {} : { a: "A" },
-    shared: { step },
-    previousNodeId: step === 0 ? null : "a",
-    nextNodeId: "a",
-    awaitingInput: null,
-    inputs: {},
-    error: null,
-    ...overrides,
-  };
-}
+export { sampleRun, sampleStep } from "@wf/storage-conformance";
 
 /** Every record the store holds for a run, through every page of listSteps. */
 export async function allSteps(
