@@ -1,12 +1,15 @@
 /**
  * Reading a run's state: its document, then its head. The step objects are
- * the truth: an append writes step n+1 (only if absent) and then advances
- * the document (only if unchanged), so a writer that dies between the two
- * leaves the document one step (or, after several such deaths, a few steps)
- * behind. Readers therefore probe for steps past the document's head with
- * HEAD requests, which carry each step's status and time in user metadata,
- * and report the run as of its last step. The next append rewrites the
- * document from the head it was given, so the lag lasts until then.
+ * the truth: an append writes step n+1 (only if absent), the commit point,
+ * and rewrites the run document only when the status changes or the document
+ * has fallen DOCUMENT_REFRESH steps behind (see s3-storage.ts). So the
+ * document is normally up to DOCUMENT_REFRESH - 1 steps behind, and further
+ * only if writers died just before a refresh. Readers therefore probe for
+ * steps past the document's head with HEAD requests, which carry each step's
+ * status and time in user metadata, and report the run as of its last step.
+ * Steps of one incarnation are contiguous (step n+1 is only ever created
+ * while step n exists), so the probe can search: one round trip checks the
+ * next step and the ends of the window, a binary search narrows the rest.
  */
 import { CorruptRecordError, type RunMetadata, type RunStatus, type StepRecord } from "@wf/core";
 import type { Bucket } from "./bucket.js";
@@ -19,6 +22,15 @@ import {
 } from "./documents.js";
 import type { KeyLayout, RunKeys } from "./key-layout.js";
 
+/**
+ * Appends rewrite the run document at least every this many steps, so that a
+ * reader's search for the head past the document's head covers a window of
+ * this size (about log2 of it HEAD requests), whatever the run's length. An
+ * append in between is a single request. Larger saves a little more on
+ * appends and costs readers more; 16 keeps a refresh to 1 in 16 appends while
+ * the search stays at a handful of HEADs in four round trips.
+ */
+export const DOCUMENT_REFRESH = 16;
 /** More steps past the document than this means something other than dead writers is at work. */
 const MAX_PROBES = 10_000;
 /** Runs whose state a store remembers for its next append. */
@@ -71,12 +83,7 @@ export class RunStates {
     const found = await this.document(keys);
     if (!found || found.document.deleting) return null;
     const { document, etag } = found;
-    const head = await this.#probe(
-      keys,
-      document.incarnation,
-      document.run.headStep + 1,
-      document.run,
-    );
+    const head = await this.#probe(keys, document.incarnation, this.#start(keys, found));
     return this.remember(keys, {
       etag,
       incarnation: document.incarnation,
@@ -86,27 +93,16 @@ export class RunStates {
   }
 
   /**
-   * The record at the run's head, and the run's state: the document, then
-   * the head step and the next one at once, so a run whose document is
-   * current costs three requests in two round trips.
+   * The record at the run's head, and the run's state: the document, the
+   * probe past it, then the head step.
    */
   async latest(keys: RunKeys): Promise<{ state: RunState; record: StepRecord } | null> {
     const found = await this.document(keys);
     if (!found || found.document.deleting) return null;
     const { document, etag } = found;
     const { incarnation } = document;
-    const headStep = document.run.headStep;
-    const [record, next] = await Promise.all([
-      this.step(keys, incarnation, headStep),
-      this.#bucket.head(this.#layout.step(keys, incarnation, headStep + 1)),
-    ]);
-    let latest = record;
-    let head: Head = { headStep, status: document.run.status, updatedAt: document.run.updatedAt };
-    const afterHead = next && (await this.#headOf(keys, incarnation, headStep + 1, next.metadata));
-    if (afterHead) {
-      head = await this.#probe(keys, incarnation, headStep + 2, afterHead);
-      latest = await this.step(keys, incarnation, head.headStep);
-    }
+    const head = await this.#probe(keys, incarnation, this.#start(keys, found));
+    const latest = await this.step(keys, incarnation, head.headStep);
     if (!latest) {
       // Deleted between our reads, or a document pointing at nothing.
       if (!(await this.read(keys))) return null;
@@ -152,19 +148,84 @@ export class RunStates {
     }
   }
 
-  /** Steps from `from` on that exist, one HEAD each, until one is absent. */
-  async #probe(keys: RunKeys, incarnation: string, from: number, head: Head): Promise<Head> {
-    let current = head;
-    for (let step = from; step < from + MAX_PROBES; step++) {
-      const found = await this.#bucket.head(this.#layout.step(keys, incarnation, step));
-      const next = found && (await this.#headOf(keys, incarnation, step, found.metadata));
-      if (!next) return current;
-      current = next;
+  /**
+   * Where a probe starts: the document's head, or the head this store last
+   * saw if the document has not changed since (same ETag, so the same
+   * incarnation and no deletion begun: those steps still exist). That head is
+   * likely still the head, so the probe checks the next step alone first.
+   */
+  #start(keys: RunKeys, found: ReadDocument): { known: Head; likelyCurrent: boolean } {
+    const cached = this.#cache.get(keys.document);
+    const { document, etag } = found;
+    if (
+      cached &&
+      cached.etag === etag &&
+      cached.incarnation === document.incarnation &&
+      cached.run.headStep >= document.run.headStep
+    ) {
+      return { known: headOf(cached.run), likelyCurrent: true };
     }
-    throw new CorruptRecordError(
-      this.#bucket.location(keys.document),
-      `more than ${MAX_PROBES} steps exist past the head the run document records`,
-    );
+    return { known: headOf(document.run), likelyCurrent: false };
+  }
+
+  /**
+   * The last step of the run, given that `known` exists: the step after it
+   * and the middle and end of the DOCUMENT_REFRESH window at once (the first
+   * alone settles a document that is current); if the window's end exists
+   * too (writers died before refreshing), windows of doubling size; then a
+   * binary search between the last step seen and the first one absent.
+   */
+  async #probe(
+    keys: RunKeys,
+    incarnation: string,
+    { known, likelyCurrent }: { known: Head; likelyCurrent: boolean },
+  ): Promise<Head> {
+    const at = (step: number) => this.#stepHead(keys, incarnation, step);
+    let present: Head = known;
+    if (likelyCurrent) {
+      const next = await at(known.headStep + 1);
+      if (!next) return known;
+      present = next;
+    }
+    let absent: number;
+    let width = DOCUMENT_REFRESH;
+    for (;;) {
+      const from = present.headStep;
+      if (from - known.headStep > MAX_PROBES) {
+        throw new CorruptRecordError(
+          this.#bucket.location(keys.document),
+          `more than ${MAX_PROBES} steps exist past the head the run document records`,
+        );
+      }
+      const [next, middle, end] = await Promise.all([
+        at(from + 1),
+        at(from + width / 2),
+        at(from + width),
+      ]);
+      if (!next) return present;
+      if (end) {
+        present = end;
+        width *= 2;
+        continue;
+      }
+      absent = from + width;
+      present = middle ?? next;
+      if (!middle) absent = from + width / 2;
+      break;
+    }
+    while (absent - present.headStep > 1) {
+      const step = Math.floor((present.headStep + absent) / 2);
+      const found = await at(step);
+      if (found) present = found;
+      else absent = step;
+    }
+    return present;
+  }
+
+  /** What step `step` says of the head, one HEAD request; null if it does not exist. */
+  async #stepHead(keys: RunKeys, incarnation: string, step: number): Promise<Head | null> {
+    const found = await this.#bucket.head(this.#layout.step(keys, incarnation, step));
+    return found && this.#headOf(keys, incarnation, step, found.metadata);
   }
 
   /** What a probed step says of the head; null if it vanished meanwhile (the run is being deleted). */
@@ -187,4 +248,8 @@ export class RunStates {
     const record = await this.step(keys, incarnation, step);
     return record && { headStep: step, status: record.status, updatedAt: record.createdAt };
   }
+}
+
+function headOf(run: RunMetadata): Head {
+  return { headStep: run.headStep, status: run.status, updatedAt: run.updatedAt };
 }

@@ -31,7 +31,7 @@ import {
 import { KeyLayout, MAX_STEP, type RunKeys } from "./key-layout.js";
 import { type ResolvedOptions, resolveOptions, type S3StorageOptions } from "./options.js";
 import { RunIndex } from "./run-index.js";
-import { type RunState, RunStates } from "./run-state.js";
+import { DOCUMENT_REFRESH, type RunState, RunStates } from "./run-state.js";
 
 /** Names the store in errors. */
 const STORAGE_NAME = "S3Storage";
@@ -43,12 +43,13 @@ const DOCUMENT_ATTEMPTS = 5;
  * with S3's conditional writes). One object per step, one run document per
  * run, and indexes for listing; see key-layout.ts for where things live.
  *
- * An append is two requests: PutObject of step n only if absent
- * (`If-None-Match: *`), the commit point, then PutObject of the run document
- * only if unchanged (`If-Match`). Of two writers racing for step n exactly
- * one creates the object; the other gets StepConflictError having written
- * nothing. A writer that dies between the two leaves the document behind its
- * steps; readers probe past it (run-state.ts) and the next append rewrites it.
+ * An append is one request: PutObject of step n only if absent
+ * (`If-None-Match: *`), the commit point. Of two writers racing for step n
+ * exactly one creates the object; the other gets StepConflictError having
+ * written nothing. The run document (only if unchanged, `If-Match`) is
+ * rewritten only when the status changes (the status indexes move then too)
+ * or when it has fallen DOCUMENT_REFRESH steps behind; readers search past it
+ * for the head (run-state.ts), so it may lag without anything being lost.
  *
  * createRun writes the first step and the index entries under a fresh
  * incarnation, then the run document only if absent: that put is the commit
@@ -134,6 +135,8 @@ export class S3Storage implements WorkflowStorage {
     }
     const { incarnation } = state;
     const leaving = state.run.status !== record.status ? state.run.status : null;
+    // The document is rewritten only when it matters: see DOCUMENT_REFRESH.
+    const refresh = leaving !== null || step - state.stored.headStep >= DOCUMENT_REFRESH;
     if (leaving) {
       // Before the step: a listing by status may show a stale entry, never miss a run.
       await this.#index.enterStatus(keys, state.stored, incarnation, record.status, step);
@@ -148,9 +151,13 @@ export class S3Storage implements WorkflowStorage {
       this.#states.forget(keys, state);
       throw new StepConflictError(record.workflowId, record.runId, step);
     }
-    // The step is in: the append has happened. What follows brings the run
-    // document and the status index up to it; if it cannot, readers probe
-    // past the document and the next append catches it up.
+    // The step is in: the append has happened. What follows, when due, brings
+    // the run document and the status index up to it; if it cannot, readers
+    // probe past the document and a later append catches it up.
+    if (!refresh) {
+      this.#states.remember(keys, { ...state, run: advanceRunMetadata(state.run, record) });
+      return;
+    }
     await Promise.all([
       this.#advanceDocument(keys, state, record, stepKey),
       leaving &&
@@ -324,7 +331,12 @@ export class S3Storage implements WorkflowStorage {
         const found = await this.#states.document(keys);
         if (!found || found.document.incarnation !== state.incarnation || found.document.deleting) {
           this.#states.forget(keys);
-          await this.#bucket.delete(stepKey).catch(() => {});
+          // The steps since the document's head went into a dead incarnation: remove them.
+          const dead = [];
+          for (let step = state.stored.headStep + 1; step < record.step; step++) {
+            dead.push(this.#layout.step(keys, state.incarnation, step));
+          }
+          await this.#bucket.deleteAll([...dead, stepKey]).catch(() => {});
           if (!found || found.document.deleting)
             throw new RunNotFoundError(keys.workflowId, keys.runId);
           throw new StepConflictError(keys.workflowId, keys.runId, record.step);

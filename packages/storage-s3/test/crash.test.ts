@@ -2,6 +2,7 @@
 import { WorkflowEngine } from "@wf/core";
 import { sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
+import { DOCUMENT_REFRESH } from "../src/run-state.js";
 import { countingWorkflow } from "./fixtures/counting-workflow.js";
 import {
   listKeys,
@@ -51,50 +52,50 @@ describe("a writer killed between its writes", () => {
     const workflowId = "crash-append";
     const engine = await WorkflowEngine.create(countingWorkflow(workflowId, store, 100));
     const { runId } = engine;
-    while (engine.currentStep < 3) await engine.step();
+    // Appends leave the document alone until it is DOCUMENT_REFRESH steps
+    // behind: the dead writer's step is the one that would have refreshed it.
+    const n = DOCUMENT_REFRESH - 1;
+    while (engine.currentStep < n) await engine.step();
+    const before = await storedDocument(workflowId, runId);
+    expect(before.run.headStep).toBe(0);
 
     const child = await dieBetweenWrites("append", workflowId, runId);
     expect(child.signal, child.stderr).toBe("SIGKILL");
-    // What the dead writer left: step 4 is stored, the run document still says 3.
-    expect((await storedDocument(workflowId, runId)).run.headStep).toBe(3);
+    // What the dead writer left: step n+1 is stored, the run document is as it was.
+    expect(await storedDocument(workflowId, runId)).toEqual(before);
 
     const reader = openStore(prefix);
     expect(await reader.getRun(workflowId, runId)).toMatchObject({
-      headStep: 4,
+      headStep: n + 1,
       status: "running",
     });
-    const step4 = await reader.getLatestStep(workflowId, runId);
-    expect(step4).toMatchObject({ step: 4, parent: 3, shared: { count: 4 } });
+    const dead = await reader.getLatestStep(workflowId, runId);
+    expect(dead).toMatchObject({ step: n + 1, parent: n, shared: { count: n + 1 } });
     const listed = await reader.listRuns(workflowId, { status: "running" });
     expect(listed.items.map((run) => [run.runId, run.headStep, run.updatedAt])).toEqual([
-      [runId, 4, step4.createdAt],
+      [runId, n + 1, dead.createdAt],
     ]);
     // Reading repaired nothing: reads never write.
-    expect((await storedDocument(workflowId, runId)).run.headStep).toBe(3);
+    expect(await storedDocument(workflowId, runId)).toEqual(before);
 
-    // The writer that held head 3 loses step 4 to the dead one.
+    // The writer that held head n loses step n+1 to the dead one.
     await expect(engine.step()).rejects.toMatchObject({ code: "STEP_CONFLICT" });
     const next = await WorkflowEngine.create({
       ...countingWorkflow(workflowId, reader, 100),
       runId,
     });
-    expect(next.currentStep).toBe(4);
+    expect(next.currentStep).toBe(n + 1);
     await next.step();
-    const step5 = await reader.getStep(workflowId, runId, 5);
+    const after = await reader.getStep(workflowId, runId, n + 2);
     expect((await storedDocument(workflowId, runId)).run).toMatchObject({
-      headStep: 5,
+      headStep: n + 2,
       status: "running",
-      updatedAt: step5.createdAt,
+      updatedAt: after.createdAt,
     });
     const steps = (await reader.listSteps(workflowId, runId)).items;
-    expect(steps.map((s) => [s.step, s.parent, (s.shared as { count: number }).count])).toEqual([
-      [0, null, 0],
-      [1, 0, 1],
-      [2, 1, 2],
-      [3, 2, 3],
-      [4, 3, 4],
-      [5, 4, 5],
-    ]);
+    expect(steps.map((s) => [s.step, s.parent, (s.shared as { count: number }).count])).toEqual(
+      Array.from({ length: n + 3 }, (_, i) => [i, i === 0 ? null : i - 1, i]),
+    );
     await Promise.all([store.close(), reader.close()]);
   });
 
@@ -104,13 +105,13 @@ describe("a writer killed between its writes", () => {
     const engine = await WorkflowEngine.create(countingWorkflow(workflowId, store, 3));
     const { runId } = engine;
     while (engine.currentStep < 2) await engine.step();
+    const before = await storedDocument(workflowId, runId);
 
     const child = await dieBetweenWrites("append", workflowId, runId);
     expect(child.signal, child.stderr).toBe("SIGKILL");
-    expect((await storedDocument(workflowId, runId)).run).toMatchObject({
-      headStep: 2,
-      status: "running",
-    });
+    // The completing step changes the status, so a document update was due; it never came.
+    expect(await storedDocument(workflowId, runId)).toEqual(before);
+    expect(before.run.status).toBe("running");
     const runningIndex = `${prefix}v1/index/${workflowId}/running/`;
     expect(await listKeys(raw, config.bucket, runningIndex)).toHaveLength(1);
 

@@ -1,6 +1,7 @@
 // What is stored where: the key layout, the objects' contents, and hostile ids kept inside their own run's keys.
 import { sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
+import { DOCUMENT_REFRESH } from "../src/run-state.js";
 import {
   listKeys,
   openStore,
@@ -58,7 +59,7 @@ describe("key layout", () => {
     await store.close();
   });
 
-  it("the run document holds the metadata as of its last append, and a step object holds exactly its record", async () => {
+  it("the run document holds the metadata as of its last refresh, and a step object holds exactly its record", async () => {
     const store = openStore(prefix);
     const workflowId = "contents";
     const run = sampleRun(workflowId, "r");
@@ -67,10 +68,11 @@ describe("key layout", () => {
     await store.appendStep(step1);
     const base = `${prefix}v1/runs/${workflowId}/r/`;
     const document = JSON.parse(await readObject(raw, config.bucket, `${base}run.json`));
+    // Step 1 keeps the status: the document is left as createRun wrote it.
     expect(document).toEqual({
       layout: 1,
       incarnation: expect.stringMatching(/^[0-9a-f]{16}$/),
-      run: { ...run, headStep: 1, updatedAt: step1.createdAt },
+      run,
     });
     const stored = await readObject(
       raw,
@@ -78,6 +80,16 @@ describe("key layout", () => {
       `${base}${document.incarnation}/000000000001.json`,
     );
     expect(stored).toBe(JSON.stringify(step1));
+    // The append that leaves it DOCUMENT_REFRESH steps behind brings it up to date.
+    let last = step1;
+    for (let step = 2; step <= DOCUMENT_REFRESH; step++) {
+      last = sampleStep(workflowId, "r", step);
+      await store.appendStep(last);
+    }
+    expect(JSON.parse(await readObject(raw, config.bucket, `${base}run.json`))).toEqual({
+      ...document,
+      run: { ...run, headStep: DOCUMENT_REFRESH, updatedAt: last.createdAt },
+    });
     await store.close();
   });
 
