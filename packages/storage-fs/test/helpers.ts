@@ -1,7 +1,6 @@
 // Test helpers shared by the storage-fs test files: temporary directories,
 // sample records, seeded runs, reading whole runs, and child processes
 // running fixtures.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StepRecord, WorkflowStorage } from "@wf/core";
 import { sampleRun, sampleStep } from "@wf/storage-conformance";
+import { ChildFixture } from "@wf/test-services";
 import { afterEach, beforeEach } from "vitest";
 import { FileSystemStorage } from "../src/index.js";
 import { RunPaths } from "../src/layout.js";
@@ -78,78 +78,13 @@ export async function walk(dir: string): Promise<string[]> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A fixture script run by a child node process, with its stdout collected line by line. */
-export class Fixture {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #stderr = "";
-  #partial = "";
-  #waiters: (() => void)[] = [];
-
-  constructor(script: string, args: string[]) {
+/** A fixture script of test/fixtures in a child process; fixtures import the built package. */
+export class Fixture extends ChildFixture {
+  constructor(script: string, args: string[] = []) {
     const built = join(here, "..", "dist", "index.js");
     if (!existsSync(built)) {
       throw new Error(`Fixtures import the built package: run \`npm run build\` first (${built}).`);
     }
-    this.child = spawn(process.execPath, [join(here, "fixtures", script), ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      const parts = (this.#partial + chunk).split("\n");
-      this.#partial = parts.pop() ?? "";
-      this.lines.push(...parts);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      this.#stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.on("close", (code, signal) => {
-        for (const wake of this.#waiters.splice(0)) wake();
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  /** Writes one line to the child's stdin. */
-  send(line: string): void {
-    this.child.stdin?.write(`${line}\n`);
-  }
-
-  get stderr(): string {
-    return this.#stderr;
-  }
-
-  /** Resolves once the child printed at least `count` lines; rejects if it exits or `timeoutMs` passes first. */
-  async waitForLines(count: number, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let done = false;
-    void this.exited.then(() => {
-      done = true;
-    });
-    while (this.lines.length < count) {
-      if (done) throw new Error(`fixture exited after ${this.lines.length} lines: ${this.#stderr}`);
-      if (Date.now() > deadline) throw new Error(`fixture printed ${this.lines.length} lines`);
-      await Promise.race([
-        new Promise<void>((wake) => this.#waiters.push(wake)),
-        sleep(Math.max(deadline - Date.now(), 0)),
-      ]);
-    }
-  }
-
-  /** Kills the child with SIGKILL, as a crash would, and waits until it is gone. */
-  async crash(): Promise<void> {
-    this.child.kill("SIGKILL");
-    await this.exited;
-  }
-
-  /** Waits for a normal exit; rejects with the child's stderr if it failed or `timeoutMs` passes. */
-  async finished(timeoutMs = 30_000): Promise<string[]> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    const { code, signal } = await this.exited;
-    clearTimeout(timer);
-    if (code !== 0) throw new Error(`fixture ended with ${signal ?? code}: ${this.#stderr}`);
-    return this.lines;
+    super(join(here, "fixtures", script), args);
   }
 }

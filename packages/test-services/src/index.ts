@@ -1,1 +1,2 @@
+export { ChildFixture } from "./child-fixture.js";
 export { freePort, portAnswers, waitForPort } from "./ports.js";
