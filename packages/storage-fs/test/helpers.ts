@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StepRecord, WorkflowStorage } from "@wf/core";
-import { sampleRun, sampleStep } from "@wf/storage-conformance";
+import { collectPages, rejection, sampleRun, sampleStep } from "@wf/storage-conformance";
 import { ChildFixture } from "@wf/test-services";
 import { afterEach, beforeEach } from "vitest";
 import { FileSystemStorage } from "../src/index.js";
@@ -31,7 +31,7 @@ export function useTempDir(label: string): () => string {
   };
 }
 
-export { sampleRun, sampleStep };
+export { rejection, sampleRun, sampleStep };
 
 /** A store on `dir` holding run `runId` of `workflowId` with steps 0..head, and the run's paths. */
 export async function seed(dir: string, workflowId: string, runId: string, head: number) {
@@ -43,31 +43,13 @@ export async function seed(dir: string, workflowId: string, runId: string, head:
   return { storage, paths: RunPaths.of(dir, workflowId, runId) };
 }
 
-/** The error `promise` rejects with; fails the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error("expected the operation to fail, but it succeeded");
-}
-
 /** Every record the store holds for a run, through every page of listSteps. */
-export async function allSteps(
+export function allSteps(
   storage: WorkflowStorage,
   workflowId: string,
   runId: string,
 ): Promise<StepRecord[]> {
-  const records: StepRecord[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 10_000; pages++) {
-    const page = await storage.listSteps(workflowId, runId, { cursor, limit: 50 });
-    records.push(...page.items);
-    cursor = page.nextCursor;
-    if (cursor === null) return records;
-  }
-  throw new Error("listSteps did not end");
+  return collectPages((cursor) => storage.listSteps(workflowId, runId, { cursor, limit: 50 }));
 }
 
 /** Every path under `dir` (files and directories), relative to it. */

@@ -1,10 +1,12 @@
 // Test helpers shared by the storage-postgres test files: the server and
 // schema of this run, sample records, direct SQL reads, and child processes
 // running fixtures against the built package.
+
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StepRecord, WorkflowStorage } from "@wf/core";
+import { collectPages } from "@wf/storage-conformance";
 import { ChildFixture } from "@wf/test-services";
 import pg from "pg";
 import { inject } from "vitest";
@@ -35,33 +37,15 @@ export async function withSql<T>(
   }
 }
 
-export { sampleRun, sampleStep } from "@wf/storage-conformance";
+export { rejection, sampleRun, sampleStep } from "@wf/storage-conformance";
 
 /** Every record the store holds for a run, through every page of listSteps. */
-export async function allSteps(
+export function allSteps(
   storage: WorkflowStorage,
   workflowId: string,
   runId: string,
 ): Promise<StepRecord[]> {
-  const records: StepRecord[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 10_000; pages++) {
-    const page = await storage.listSteps(workflowId, runId, { cursor, limit: 50 });
-    records.push(...page.items);
-    cursor = page.nextCursor;
-    if (cursor === null) return records;
-  }
-  throw new Error("listSteps did not end");
-}
-
-/** Resolves to the error a promise rejected with, or fails if it fulfilled. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error("expected the operation to fail, but it succeeded");
+  return collectPages((cursor) => storage.listSteps(workflowId, runId, { cursor, limit: 50 }));
 }
 
 /** A fixture script of test/fixtures in a child process; fixtures import the built package. */
