@@ -1,5 +1,11 @@
+import { InvalidCursorError } from "./errors.js";
 import type { JsonValue, RunMetadata } from "./journal.js";
-import { type ListRunsOptions, type Page, pageSize } from "./storage.js";
+import {
+  checkListOptions,
+  type DamagedRun,
+  type ListRunsOptions,
+  type RunPage,
+} from "./storage.js";
 
 /**
  * Cursors are opaque to callers. Adapters that page by a key (keyset
@@ -9,12 +15,44 @@ export function encodeCursor(position: JsonValue): string {
   return Buffer.from(JSON.stringify(position), "utf8").toString("base64url");
 }
 
-export function decodeCursor(cursor: string): JsonValue {
+/**
+ * The position a cursor carries. INVALID_CURSOR when it is not one of
+ * `encodeCursor`'s, or when `accept` (the adapter's check of the position's
+ * shape) refuses it.
+ */
+export function decodeCursor<T extends JsonValue = JsonValue>(
+  cursor: string,
+  accept?: (position: JsonValue) => position is T,
+): T {
+  let position: JsonValue;
   try {
-    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as JsonValue;
+    if (typeof cursor !== "string" || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error();
+    position = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as JsonValue;
   } catch {
-    throw new TypeError(`Not a cursor returned by this storage: ${JSON.stringify(cursor)}`);
+    throw new InvalidCursorError(cursor);
   }
+  if (accept && !accept(position)) throw new InvalidCursorError(cursor);
+  return position as T;
+}
+
+/** A step-number cursor's position (listSteps). */
+export function isStepPosition(position: JsonValue): position is number {
+  return typeof position === "number" && Number.isSafeInteger(position) && position >= -1;
+}
+
+/** A text cursor's position (listWorkflows). */
+export function isTextPosition(position: JsonValue): position is string {
+  return typeof position === "string";
+}
+
+/** A `listRuns` cursor's position: `[createdAt, runId]` of the last run of the page. */
+export function isRunPosition(position: JsonValue): position is [string, string] {
+  return (
+    Array.isArray(position) &&
+    position.length === 2 &&
+    typeof position[0] === "string" &&
+    typeof position[1] === "string"
+  );
 }
 
 /** Order of `listRuns`: newest `createdAt` first, then `runId` descending. */
@@ -31,15 +69,18 @@ export function compareRunsNewestFirst(
  * One page of `listRuns` from runs already in memory (any order): filtered by
  * status, newest first, after the cursor. For adapters that read every run's
  * metadata to list them; adapters with an index should page by key instead.
+ * `damaged` are the runs whose metadata could not be read; the first page
+ * reports them.
  */
 export function pageRuns(
   runs: Iterable<RunMetadata>,
   options: ListRunsOptions = {},
-): Page<RunMetadata> {
-  const limit = pageSize(options.limit);
-  const after = options.cursor ? (decodeCursor(options.cursor) as [string, string]) : null;
+  damaged: readonly DamagedRun[] = [],
+): RunPage {
+  const { limit, cursor, status } = checkListOptions(options);
+  const after = cursor === null ? null : decodeCursor(cursor, isRunPosition);
   const matching = [...runs]
-    .filter((run) => options.status === undefined || run.status === options.status)
+    .filter((run) => status === undefined || run.status === status)
     .filter(
       (run) =>
         after === null || compareRunsNewestFirst(run, { createdAt: after[0], runId: after[1] }) > 0,
@@ -50,5 +91,7 @@ export function pageRuns(
   return {
     items,
     nextCursor: matching.length > limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
+    // Damaged runs have no creation time to page by: the first page reports them all.
+    damaged: after === null ? [...damaged] : [],
   };
 }

@@ -14,10 +14,23 @@ export const ERROR_CODES = [
   "CORRUPT_RECORD",
   "NOT_SERIALIZABLE",
   "STORAGE_UNAVAILABLE",
+  "STORAGE_MISCONFIGURED",
   "STORAGE_CLOSED",
+  "INVALID_CURSOR",
+  "UNEXPECTED_INPUT",
 ] as const;
 
 export type WorkflowErrorCode = (typeof ERROR_CODES)[number];
+
+/** Longest id quoted in full in a message; longer ones are cut so a hostile id cannot flood logs. */
+const QUOTED_ID_LENGTH = 64;
+
+/** An id as messages show it: JSON-quoted, cut after 64 characters with the full length said. */
+export function quoteId(value: unknown): string {
+  const text = String(value);
+  if (text.length <= QUOTED_ID_LENGTH) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, QUOTED_ID_LENGTH))}… (${text.length} characters)`;
+}
 
 export abstract class WorkflowError extends Error {
   abstract readonly code: WorkflowErrorCode;
@@ -34,7 +47,9 @@ export class RunNotFoundError extends WorkflowError {
     readonly workflowId: string,
     readonly runId: string,
   ) {
-    super(`Run "${runId}" of workflow "${workflowId}" does not exist in this storage.`);
+    super(
+      `Run ${quoteId(runId)} of workflow ${quoteId(workflowId)} does not exist in this storage.`,
+    );
   }
 }
 
@@ -46,7 +61,9 @@ export class StepNotFoundError extends WorkflowError {
     readonly step: number,
     detail = "",
   ) {
-    super(`Step ${step} of run "${runId}" (workflow "${workflowId}") does not exist${detail}.`);
+    super(
+      `Step ${step} of run ${quoteId(runId)} (workflow ${quoteId(workflowId)}) does not exist${detail}.`,
+    );
   }
 }
 
@@ -56,7 +73,7 @@ export class RunExistsError extends WorkflowError {
     readonly workflowId: string,
     readonly runId: string,
   ) {
-    super(`Run "${runId}" of workflow "${workflowId}" already exists.`);
+    super(`Run ${quoteId(runId)} of workflow ${quoteId(workflowId)} already exists.`);
   }
 }
 
@@ -74,7 +91,7 @@ export class StepConflictError extends WorkflowError {
     readonly headStep?: number,
   ) {
     super(
-      `Step ${step} of run "${runId}" could not be appended: ${
+      `Step ${step} of run ${quoteId(runId)} could not be appended: ${
         headStep === undefined ? "another writer got there first" : `the run's head is ${headStep}`
       }. Nothing was written; open the run again to continue from its head.`,
     );
@@ -104,7 +121,7 @@ export class IncompatibleStateError extends WorkflowError {
         : `node "${n.nodeId}" was ${n.recordedType} (${n.status}) but is now ${n.currentType}`,
     );
     super(
-      `Cannot resume: run "${runId}" at step ${step}: ${problems.join("; ")}. ` +
+      `Cannot resume: run ${quoteId(runId)} at step ${step}: ${problems.join("; ")}. ` +
         "Restore these nodes in the definition, or resume from an earlier step where they had not run.",
     );
   }
@@ -122,16 +139,22 @@ export class InvalidIdError extends WorkflowError {
     reason: string,
     advice = "Use 1-128 letters, digits, '_', '.' or '-' (not '.' or '..').",
   ) {
-    super(`Invalid ${kind} ${JSON.stringify(String(value)).slice(0, 80)}: ${reason}. ${advice}`);
+    super(`Invalid ${kind} ${quoteId(value)}: ${reason}. ${advice}`);
   }
 }
 
+/**
+ * A record read from the store is not a record of the journal format, or is
+ * not where it was found (another step number, another run). Nothing is
+ * trusted past this point: repair or delete the run (see the README).
+ */
 export class CorruptRecordError extends WorkflowError {
   readonly code = "CORRUPT_RECORD";
   constructor(
-    /** Where the record lives: a file path, a key, a row. */
+    /** Where the record lives: a file path, a table and key, a Redis key, an S3 key. */
     readonly location: string,
-    reason: string,
+    /** What is wrong with it, without the location. */
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
     super(`Corrupt record at ${location}: ${reason}.`, options);
@@ -161,6 +184,54 @@ export class StorageUnavailableError extends WorkflowError {
     options?: { cause?: unknown },
   ) {
     super(`${storage} is unavailable: ${reason}.`, options);
+  }
+}
+
+/**
+ * The store refuses for good until someone changes its configuration: a
+ * missing database, bucket or table, an unknown role, permission denied, an
+ * id the backend cannot hold. Retrying does not help; `cause` holds the
+ * driver's error.
+ */
+export class StorageMisconfiguredError extends WorkflowError {
+  readonly code = "STORAGE_MISCONFIGURED";
+  constructor(
+    readonly storage: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${storage} is misconfigured: ${reason}.`, options);
+  }
+}
+
+/** A listing cursor that this store did not hand out (forged, truncated or from another listing). */
+export class InvalidCursorError extends WorkflowError {
+  readonly code = "INVALID_CURSOR";
+  constructor(readonly cursor: unknown) {
+    super(
+      `Invalid cursor ${quoteId(cursor)}: pass back only the nextCursor of the previous page of the same listing, or null to start over.`,
+    );
+  }
+}
+
+/**
+ * `step(input)` on a run that waits for a question, with no answer to it:
+ * the input was meant for another question (a typo in the request id).
+ */
+export class UnexpectedInputError extends WorkflowError {
+  readonly code = "UNEXPECTED_INPUT";
+  constructor(
+    readonly runId: string,
+    /** The request id the run waits for. */
+    readonly requestId: string,
+    /** The keys that were given. */
+    readonly given: string[],
+  ) {
+    super(
+      `Run ${quoteId(runId)} waits for an answer to ${quoteId(requestId)}, but the input has ${
+        given.length === 0 ? "no keys" : `only ${given.map((key) => quoteId(key)).join(", ")}`
+      }. Answer with step({ ${JSON.stringify(requestId)}: value }).`,
+    );
   }
 }
 

@@ -1,4 +1,12 @@
-export { compareRunsNewestFirst, decodeCursor, encodeCursor, pageRuns } from "./cursor.js";
+export {
+  compareRunsNewestFirst,
+  decodeCursor,
+  encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
+  pageRuns,
+} from "./cursor.js";
 export { DEFAULT_LOG_DIR } from "./default-storage.js";
 export { type Edge, WorkflowDefinition } from "./definition.js";
 export { type StateCodec, WorkflowEngine, type WorkflowEngineOptions } from "./engine.js";
@@ -8,18 +16,28 @@ export {
   hasErrorCode,
   type IncompatibleNode,
   IncompatibleStateError,
+  InvalidCursorError,
   InvalidIdError,
   NotSerializableError,
+  quoteId,
   RunExistsError,
   RunNotFoundError,
   StepConflictError,
   StepNotFoundError,
   StorageClosedError,
+  StorageMisconfiguredError,
   StorageUnavailableError,
+  UnexpectedInputError,
   WorkflowError,
   type WorkflowErrorCode,
 } from "./errors.js";
-export { assertValidId, isValidId } from "./ids.js";
+export {
+  assertValidId,
+  assertValidRequestId,
+  ID_PATTERN,
+  isValidId,
+  MAX_ID_LENGTH,
+} from "./ids.js";
 export {
   advanceRunMetadata,
   type DefinitionFingerprint,
@@ -35,7 +53,12 @@ export {
   type StepRecord,
 } from "./journal.js";
 export { assertJsonSerializable } from "./json-state.js";
-export { MemoryStorage, type MemoryStorageOptions } from "./memory-storage.js";
+export {
+  MemoryStorage,
+  type MemoryStorageData,
+  type MemoryStorageOptions,
+  type MemoryStoredRun,
+} from "./memory-storage.js";
 export {
   type InputRequestOptions,
   Node,
@@ -43,14 +66,24 @@ export {
   type RequestInput,
   type SharedState,
 } from "./node.js";
+export {
+  checkRunMetadata,
+  checkStepRecord,
+  type ExpectedRecord,
+  parseRecordJson,
+} from "./record-check.js";
 export { newRunId, RUN_ID_PATTERN } from "./run-id.js";
 export {
+  type CheckedListOptions,
+  checkListOptions,
+  type DamagedRun,
   DEFAULT_PAGE_SIZE,
   type ListRunsOptions,
   type ListStepsOptions,
   MAX_PAGE_SIZE,
   type Page,
   pageSize,
+  type RunPage,
   type StorageCapabilities,
   type WorkflowStorage,
 } from "./storage.js";

@@ -1,17 +1,22 @@
-import { decodeCursor, encodeCursor, pageRuns } from "./cursor.js";
+import { decodeCursor, encodeCursor, isStepPosition, isTextPosition, pageRuns } from "./cursor.js";
 import {
+  CorruptRecordError,
   RunExistsError,
   RunNotFoundError,
   StepConflictError,
   StepNotFoundError,
   StorageClosedError,
 } from "./errors.js";
+import { assertValidId } from "./ids.js";
 import { advanceRunMetadata, type RunMetadata, type StepRecord } from "./journal.js";
+import { checkRunMetadata, checkStepRecord, parseRecordJson } from "./record-check.js";
 import {
+  checkListOptions,
+  type DamagedRun,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
-  pageSize,
+  type RunPage,
   type StorageCapabilities,
   type WorkflowStorage,
 } from "./storage.js";
@@ -21,13 +26,32 @@ const STORAGE_NAME = "MemoryStorage";
 export interface MemoryStorageOptions {
   /** Expire a run this many seconds after its last write. Default: never. */
   ttlSeconds?: number;
+  /**
+   * Where the records are kept. Default: a new, empty map. Pass one map to
+   * several stores to have them share data (as processes share a server), or
+   * to look at what was stored in a test.
+   */
+  data?: MemoryStorageData;
 }
 
-interface StoredRun {
+/** Runs by workflow id, then by run id. */
+export type MemoryStorageData = Map<string, Map<string, MemoryStoredRun>>;
+
+export interface MemoryStoredRun {
   /** Kept as JSON text, like a real store, so callers can never mutate what was written. */
   metadata: string;
+  /** JSON text of each step record by step number. */
   steps: Map<number, string>;
+  /** Epoch milliseconds after which the run is gone. */
   expiresAt: number;
+}
+
+type StoredRun = MemoryStoredRun;
+
+/** Where a record lives, for CORRUPT_RECORD. */
+function locationOf(workflowId: string, runId: string, step?: number): string {
+  const run = `memory:${JSON.stringify(workflowId)}/${JSON.stringify(runId)}`;
+  return step === undefined ? `${run} metadata` : `${run} step ${step}`;
 }
 
 /**
@@ -38,12 +62,13 @@ interface StoredRun {
  */
 export class MemoryStorage implements WorkflowStorage {
   readonly capabilities: StorageCapabilities = { persistent: false, retention: true };
-  readonly #workflows = new Map<string, Map<string, StoredRun>>();
+  readonly #workflows: MemoryStorageData;
   readonly #ttlMs: number;
   #closed = false;
 
   constructor(options: MemoryStorageOptions = {}) {
-    const { ttlSeconds } = options;
+    const { ttlSeconds, data = new Map() } = options;
+    this.#workflows = data;
     if (ttlSeconds !== undefined && !(ttlSeconds > 0)) {
       throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
     }
@@ -52,6 +77,7 @@ export class MemoryStorage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     await this.#ready();
+    assertIds(run.workflowId, run.runId);
     if (this.#find(run.workflowId, run.runId)) {
       throw new RunExistsError(run.workflowId, run.runId);
     }
@@ -74,8 +100,9 @@ export class MemoryStorage implements WorkflowStorage {
 
   async appendStep(record: StepRecord): Promise<void> {
     await this.#ready();
+    assertIds(record.workflowId, record.runId);
     const stored = this.#require(record.workflowId, record.runId);
-    const run = JSON.parse(stored.metadata) as RunMetadata;
+    const run = this.#metadata(record.workflowId, record.runId, stored);
     // The check and the write happen without an await in between: that is
     // what makes this append conditional and atomic in a single process.
     if (run.headStep !== record.step - 1) {
@@ -88,21 +115,24 @@ export class MemoryStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     await this.#ready();
-    return JSON.parse(this.#require(workflowId, runId).metadata) as RunMetadata;
+    assertIds(workflowId, runId);
+    return this.#metadata(workflowId, runId, this.#require(workflowId, runId));
   }
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     await this.#ready();
-    const text = this.#require(workflowId, runId).steps.get(step);
-    if (text === undefined) throw new StepNotFoundError(workflowId, runId, step);
-    return JSON.parse(text) as StepRecord;
+    assertIds(workflowId, runId);
+    assertStepNumber(step);
+    const stored = this.#require(workflowId, runId);
+    return this.#step(workflowId, runId, stored, step, this.#metadata(workflowId, runId, stored));
   }
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     await this.#ready();
+    assertIds(workflowId, runId);
     const stored = this.#require(workflowId, runId);
-    const { headStep } = JSON.parse(stored.metadata) as RunMetadata;
-    return JSON.parse(stored.steps.get(headStep) as string) as StepRecord;
+    const run = this.#metadata(workflowId, runId, stored);
+    return this.#step(workflowId, runId, stored, run.headStep, run);
   }
 
   async listSteps(
@@ -111,13 +141,17 @@ export class MemoryStorage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     await this.#ready();
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? Number(decodeCursor(options.cursor)) : -1;
+    assertIds(workflowId, runId);
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
     const stored = this.#require(workflowId, runId);
-    const numbers = [...stored.steps.keys()].filter((n) => n > after).sort((a, b) => a - b);
-    const items = numbers
-      .slice(0, limit)
-      .map((n) => JSON.parse(stored.steps.get(n) as string) as StepRecord);
+    const run = this.#metadata(workflowId, runId, stored);
+    const first = run.forkedFrom?.step ?? 0;
+    const numbers: number[] = [];
+    for (let n = Math.max(after + 1, first); n <= run.headStep && numbers.length <= limit; n++) {
+      numbers.push(n);
+    }
+    const items = numbers.slice(0, limit).map((n) => this.#step(workflowId, runId, stored, n, run));
     const last = items.at(-1);
     return {
       items,
@@ -125,20 +159,29 @@ export class MemoryStorage implements WorkflowStorage {
     };
   }
 
-  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
+  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<RunPage> {
     await this.#ready();
+    assertValidId(workflowId, "workflowId");
+    checkListOptions(options);
     const runs: RunMetadata[] = [];
-    for (const runId of this.#workflows.get(workflowId)?.keys() ?? []) {
+    const damaged: DamagedRun[] = [];
+    for (const runId of [...(this.#workflows.get(workflowId)?.keys() ?? [])]) {
       const stored = this.#find(workflowId, runId);
-      if (stored) runs.push(JSON.parse(stored.metadata) as RunMetadata);
+      if (!stored) continue;
+      try {
+        runs.push(this.#metadata(workflowId, runId, stored));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        damaged.push({ runId, location: error.location, reason: error.reason });
+      }
     }
-    return pageRuns(runs, options);
+    return pageRuns(runs, options, damaged);
   }
 
   async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
     await this.#ready();
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? String(decodeCursor(options.cursor)) : null;
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isTextPosition);
     const ids = [...this.#workflows.keys()]
       .filter((id) => [...(this.#workflows.get(id)?.keys() ?? [])].some((r) => this.#find(id, r)))
       .filter((id) => after === null || id > after)
@@ -150,6 +193,7 @@ export class MemoryStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     await this.#ready();
+    assertIds(workflowId, runId);
     this.#require(workflowId, runId);
     this.#forget(workflowId, runId);
   }
@@ -161,6 +205,38 @@ export class MemoryStorage implements WorkflowStorage {
   async #ready(): Promise<void> {
     await Promise.resolve();
     if (this.#closed) throw new StorageClosedError(STORAGE_NAME);
+  }
+
+  /** The run's metadata, checked against the journal format. */
+  #metadata(workflowId: string, runId: string, stored: StoredRun): RunMetadata {
+    const location = locationOf(workflowId, runId);
+    return checkRunMetadata(parseRecordJson(stored.metadata, location), location, {
+      workflowId,
+      runId,
+    });
+  }
+
+  /**
+   * Step `step` of the run, checked. A step between the run's first (0, or
+   * the fork point) and its head that is missing means the journal is
+   * damaged: CORRUPT_RECORD, where a step outside that range is STEP_NOT_FOUND.
+   */
+  #step(
+    workflowId: string,
+    runId: string,
+    stored: StoredRun,
+    step: number,
+    run: RunMetadata,
+  ): StepRecord {
+    const location = locationOf(workflowId, runId, step);
+    const text = stored.steps.get(step);
+    if (text === undefined) {
+      if (step >= (run.forkedFrom?.step ?? 0) && step <= run.headStep) {
+        throw new CorruptRecordError(location, "the step is missing below the run's head");
+      }
+      throw new StepNotFoundError(workflowId, runId, step);
+    }
+    return checkStepRecord(parseRecordJson(text, location), location, { workflowId, runId, step });
   }
 
   /** The run if it exists and has not expired; expired runs are dropped on sight. */
@@ -183,5 +259,19 @@ export class MemoryStorage implements WorkflowStorage {
     const runs = this.#workflows.get(workflowId);
     runs?.delete(runId);
     if (runs?.size === 0) this.#workflows.delete(workflowId);
+  }
+}
+
+/** The id rule, applied to every call like any adapter must. */
+function assertIds(workflowId: string, runId: string): void {
+  assertValidId(workflowId, "workflowId");
+  assertValidId(runId, "runId");
+}
+
+function assertStepNumber(step: number): void {
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new RangeError(
+      `step must be a non-negative integer, got ${String(step)} (${typeof step})`,
+    );
   }
 }

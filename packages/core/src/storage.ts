@@ -1,4 +1,5 @@
-import type { RunMetadata, RunStatus, StepRecord } from "./journal.js";
+import { InvalidCursorError } from "./errors.js";
+import { RUN_STATUSES, type RunMetadata, type RunStatus, type StepRecord } from "./journal.js";
 
 /** One page of a listing. Pass `nextCursor` back as `cursor` until it is null. */
 export interface Page<T> {
@@ -16,6 +17,25 @@ export interface ListStepsOptions {
 export interface ListRunsOptions extends ListStepsOptions {
   /** Only runs whose metadata has this status. */
   status?: RunStatus;
+}
+
+/** A run whose metadata could not be read while listing: it is reported, not skipped, and not fatal. */
+export interface DamagedRun {
+  runId: string;
+  /** Where the damaged record lives, as in CorruptRecordError. */
+  location: string;
+  /** What is wrong with it. */
+  reason: string;
+}
+
+/**
+ * A page of `listRuns`. A damaged run does not stop the listing: the healthy
+ * runs are listed and each damaged one is reported in `damaged` of one page of
+ * the listing (whichever page the adapter met it on), whatever the status
+ * filter, since its status cannot be read.
+ */
+export interface RunPage extends Page<RunMetadata> {
+  damaged: DamagedRun[];
 }
 
 /**
@@ -72,7 +92,7 @@ export interface WorkflowStorage {
   ): Promise<Page<StepRecord>>;
 
   /** Runs of a workflow, newest first (`createdAt`, then `runId`, descending). */
-  listRuns(workflowId: string, options?: ListRunsOptions): Promise<Page<RunMetadata>>;
+  listRuns(workflowId: string, options?: ListRunsOptions): Promise<RunPage>;
 
   /** Ids of workflows that have at least one run, ascending. */
   listWorkflows(options?: ListStepsOptions): Promise<Page<string>>;
@@ -90,11 +110,42 @@ export interface WorkflowStorage {
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
-/** Clamps a caller's page size to 1..MAX_PAGE_SIZE. */
+/** Clamps a caller's page size to 1..MAX_PAGE_SIZE; RangeError for anything but a positive integer. */
 export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    throw new RangeError(
+      `limit must be a positive integer, got ${String(limit)} (${typeof limit})`,
+    );
   }
   return Math.min(limit, MAX_PAGE_SIZE);
+}
+
+/** Listing options checked once, the same way on every store. */
+export interface CheckedListOptions {
+  limit: number;
+  /** The caller's cursor, not yet decoded; null for the first page. */
+  cursor: string | null;
+  status: RunStatus | undefined;
+}
+
+/**
+ * Checks listing options before an adapter touches its store: `limit` as
+ * `pageSize` does, a `cursor` that is not a string is INVALID_CURSOR, and a
+ * `status` outside the run statuses is a TypeError naming them.
+ */
+export function checkListOptions(options: ListRunsOptions = {}): CheckedListOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`listing options must be an object, got ${String(options)}`);
+  }
+  const { cursor = null, status } = options;
+  if (cursor !== null && (typeof cursor !== "string" || cursor.length === 0)) {
+    throw new InvalidCursorError(cursor);
+  }
+  if (status !== undefined && !RUN_STATUSES.includes(status)) {
+    throw new TypeError(
+      `status must be one of ${RUN_STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
+    );
+  }
+  return { limit: pageSize(options.limit), cursor, status };
 }

@@ -3,6 +3,7 @@ import { type ConformanceOptions, createHarness } from "./harness.js";
 import { appendSuite } from "./suites/append.js";
 import { closingSuite } from "./suites/closing.js";
 import { costSuite } from "./suites/cost.js";
+import { damageSuite } from "./suites/damage.js";
 import { deletionSuite } from "./suites/deletion.js";
 import { fidelitySuite } from "./suites/fidelity.js";
 import { forkSuite } from "./suites/fork.js";
@@ -21,6 +22,7 @@ export const SUITES = [
   appendSuite,
   listingSuite,
   deletionSuite,
+  damageSuite,
   closingSuite,
   idsSuite,
   fidelitySuite,

@@ -15,6 +15,13 @@ export interface StoreContext {
   ttlSeconds?: number;
 }
 
+/** The record a `damage` hook replaces: a run's metadata or one of its steps. */
+export interface DamageTarget {
+  workflowId: string;
+  runId: string;
+  record: "metadata" | number;
+}
+
 export interface ConformanceOptions {
   /** Shown as the top-level describe block, e.g. "PostgresStorage". */
   name: string;
@@ -29,6 +36,16 @@ export interface ConformanceOptions {
   destroy?: (storage: WorkflowStorage) => void | Promise<void>;
   /** Overrides the manifest the store declares (`storage.capabilities`). */
   capabilities?: Partial<StorageCapabilities>;
+  /**
+   * Damages a stored record the way a disk, an operator or another program
+   * would, behind the store's back: stores `text` where the record's JSON is
+   * kept (keeping whatever bookkeeping the store keeps beside it, such as a
+   * head pointer or index entry), or removes the record when `text` is null.
+   * With it, the suite proves the store reports damage as CORRUPT_RECORD
+   * naming the location, lists past a damaged run and deletes one; without
+   * it those tests are skipped, saying so.
+   */
+  damage?: (target: DamageTarget, text: string | null) => Promise<void>;
 }
 
 /** The per-test toolbox every suite file receives. */
@@ -48,6 +65,8 @@ export interface Harness {
   workflowId(label: string): string;
   /** Deletes the runs of a workflow id the test made itself after the test, like `workflowId`'s. */
   adopt(workflowId: string): void;
+  /** The adapter's damage hook, or undefined when it gave none. */
+  readonly damage: ConformanceOptions["damage"];
 }
 
 export function createHarness(options: ConformanceOptions): Harness {
@@ -116,16 +135,21 @@ export function createHarness(options: ConformanceOptions): Harness {
     adopt(workflowId) {
       workflowIds.push(workflowId);
     },
+    damage: options.damage,
   };
 }
 
 async function deleteAllRuns(store: WorkflowStorage, workflowId: string): Promise<void> {
   for (;;) {
     const page = await store.listRuns(workflowId, { limit: 100 });
-    if (page.items.length === 0) return;
-    for (const run of page.items) {
+    const runIds = [
+      ...page.items.map((run) => run.runId),
+      ...(page.damaged ?? []).map((d) => d.runId),
+    ];
+    if (runIds.length === 0) return;
+    for (const runId of runIds) {
       try {
-        await store.deleteRun(workflowId, run.runId);
+        await store.deleteRun(workflowId, runId);
       } catch (error) {
         if (!hasErrorCode(error, "RUN_NOT_FOUND")) throw error;
       }
@@ -167,13 +191,18 @@ export function sampleRun(
   };
 }
 
-/** A valid step record, written directly through the contract. */
+/**
+ * A valid step record, written directly through the contract. A waiting or
+ * failed status brings the pending question or the error it needs, unless the
+ * overrides give one.
+ */
 export function sampleStep(
   workflowId: string,
   runId: string,
   step: number,
   overrides: Partial<StepRecord> = {},
 ): StepRecord {
+  const status = overrides.status ?? "running";
   return {
     formatVersion: JOURNAL_FORMAT_VERSION,
     workflowId,
@@ -187,9 +216,15 @@ export function sampleStep(
     shared: { step },
     previousNodeId: step === 0 ? null : "a",
     nextNodeId: "a",
-    awaitingInput: null,
+    awaitingInput:
+      status === "waiting_for_input"
+        ? { nodeId: "a", requestId: "a", prompt: "Answer?", options: null }
+        : null,
     inputs: {},
-    error: null,
+    error:
+      status === "failed"
+        ? { name: "Error", message: "failed on purpose", code: null, nodeId: "a", stack: null }
+        : null,
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 export { defineStorageConformance, SUITES } from "./define.js";
 export { GOLDEN_DIR, loadGolden } from "./golden.js";
-export type { ConformanceOptions, Harness, StoreContext } from "./harness.js";
+export type { ConformanceOptions, DamageTarget, Harness, StoreContext } from "./harness.js";
 // Builders for adapter authors' own tests that write through the contract directly.
 export {
   collectPages,

@@ -1,6 +1,6 @@
 /** Deleting a run removes its metadata and every step it stores, and nothing else. */
 import { describe, expect, it } from "vitest";
-import { collectPages, type Harness, rejection, seedRun } from "../harness.js";
+import { collectPages, type Harness, rejection, sampleStep, seedRun } from "../harness.js";
 
 export function deletionSuite(h: Harness): void {
   describe("deleting runs", () => {
@@ -43,6 +43,26 @@ export function deletionSuite(h: Harness): void {
       await store.deleteRun(workflowId, runId);
       const listed = await collectPages((cursor) => store.listWorkflows({ cursor }));
       expect(listed).not.toContain(workflowId);
+    });
+
+    it("no append is acknowledged once a delete has completed, even from another store instance that held the head", async () => {
+      const deleter = await h.open();
+      // A non-persistent store has no second instance on the same data: the same one stands in.
+      const writer = (await h.capabilities()).persistent ? await h.open() : deleter;
+      const workflowId = h.workflowId("delete-fence");
+      const runId = await seedRun(deleter, workflowId, 1);
+      // The writer has read and appended, so whatever it caches about the run is warm.
+      expect((await writer.getLatestStep(workflowId, runId)).step).toBe(1);
+      await writer.appendStep(sampleStep(workflowId, runId, 2));
+      await writer.appendStep(sampleStep(workflowId, runId, 3));
+      await deleter.deleteRun(workflowId, runId);
+      for (let step = 4; step < 16; step++) {
+        const error = await rejection(writer.appendStep(sampleStep(workflowId, runId, step)));
+        expect(error.code, `append of step ${step}`).toBe("RUN_NOT_FOUND");
+      }
+      expect((await rejection(deleter.getRun(workflowId, runId))).code).toBe("RUN_NOT_FOUND");
+      expect((await rejection(writer.getLatestStep(workflowId, runId))).code).toBe("RUN_NOT_FOUND");
+      expect((await deleter.listRuns(workflowId)).items).toEqual([]);
     });
   });
 }

@@ -3,11 +3,12 @@
  * filter, workflows ascending; every listing pages with an opaque cursor and
  * returns each item exactly once.
  */
-import type { RunStatus } from "@wf/core";
+import { encodeCursor, type RunStatus } from "@wf/core";
 import { describe, expect, it } from "vitest";
 import {
   collectPages,
   type Harness,
+  rejection,
   sampleRun,
   sampleStep,
   seedRun,
@@ -125,7 +126,7 @@ export function listingSuite(h: Harness): void {
     it("listRuns of a workflow without runs is empty", async () => {
       const store = await h.open();
       const page = await store.listRuns(h.workflowId("no-runs"));
-      expect(page).toEqual({ items: [], nextCursor: null });
+      expect(page).toEqual({ items: [], nextCursor: null, damaged: [] });
     });
 
     it("listWorkflows lists every workflow with a run once, ascending", async () => {
@@ -137,6 +138,54 @@ export function listingSuite(h: Harness): void {
       expect(new Set(listed).size).toBe(listed.length);
       expect([...listed].sort()).toEqual(listed);
       for (const id of ids) expect(listed).toContain(id);
+    });
+
+    it("a cursor the store did not hand out is INVALID_CURSOR on every listing", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("forged-cursor");
+      const runId = await seedRun(store, workflowId, 3);
+      await seedRun(store, workflowId, 0);
+      const stepCursor = (await store.listSteps(workflowId, runId, { limit: 1 })).nextCursor;
+      const runCursor = (await store.listRuns(workflowId, { limit: 1 })).nextCursor;
+      const workflowCursor = (await store.listWorkflows({ limit: 1 })).nextCursor;
+      expect([stepCursor, runCursor]).not.toContain(null);
+      const forged = ["garbage!", "%%%", encodeCursor({ forged: true }), encodeCursor(null), "e30"];
+      const listings: [string, (cursor: unknown) => Promise<unknown>, string | null][] = [
+        [
+          "listSteps",
+          (c) => store.listSteps(workflowId, runId, { cursor: c as string }),
+          runCursor,
+        ],
+        ["listRuns", (c) => store.listRuns(workflowId, { cursor: c as string }), stepCursor],
+        ["listWorkflows", (c) => store.listWorkflows({ cursor: c as string }), stepCursor],
+      ];
+      for (const [name, list, foreign] of listings) {
+        for (const cursor of [...forged, 42, { x: 1 }, foreign]) {
+          const error = await rejection(list(cursor));
+          expect(error.code, `${name} with cursor ${JSON.stringify(cursor)}`).toBe(
+            "INVALID_CURSOR",
+          );
+        }
+      }
+      expect(workflowCursor === null || typeof workflowCursor === "string").toBe(true);
+    });
+
+    it("listRuns with a status outside the run statuses is a TypeError; a bad limit is a RangeError", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("bad-options");
+      const runId = await seedRun(store, workflowId, 1);
+      for (const status of ["bogus", "", "RUNNING", 3]) {
+        const error = await rejection(store.listRuns(workflowId, { status: status as RunStatus }));
+        expect(error, String(status)).toBeInstanceOf(TypeError);
+      }
+      for (const limit of [0, -1, 1.5, Number.NaN, "10"]) {
+        const bad = { limit: limit as number };
+        expect(await rejection(store.listRuns(workflowId, bad)), String(limit)).toBeInstanceOf(
+          RangeError,
+        );
+        expect(await rejection(store.listSteps(workflowId, runId, bad))).toBeInstanceOf(RangeError);
+        expect(await rejection(store.listWorkflows(bad))).toBeInstanceOf(RangeError);
+      }
     });
   });
 }
