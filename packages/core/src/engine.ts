@@ -1,7 +1,7 @@
 import { loadDefaultStorage } from "./default-storage.js";
 import { type Edge, WorkflowDefinition } from "./definition.js";
-import { IncompatibleStateError } from "./errors.js";
-import { assertValidId } from "./ids.js";
+import { IncompatibleStateError, NotSerializableError, UnexpectedInputError } from "./errors.js";
+import { assertValidId, assertValidRequestId } from "./ids.js";
 import {
   advanceRunMetadata,
   type InputRequest,
@@ -14,7 +14,8 @@ import {
 } from "./journal.js";
 import { assertJsonSerializable } from "./json-state.js";
 import type { Node, SharedState } from "./node.js";
-import { hasAnswer, type InputWait, runNode } from "./node-runner.js";
+import { hasAnswer, type InputWait, type NodeOutcome, runNode } from "./node-runner.js";
+import { checkRunMetadata, checkStepRecord } from "./record-check.js";
 import { newRunId } from "./run-id.js";
 import type { WorkflowStorage } from "./storage.js";
 import { readHistory, readTimelineStep } from "./timeline.js";
@@ -76,8 +77,9 @@ function errorFromRecord(recorded: RecordedError): Error {
 function assertResumeFrom(value: unknown): asserts value is number | undefined {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
     throw new RangeError(
-      `resumeFrom must be a non-negative integer step number, got ${String(value)}`,
+      `resumeFrom must be a non-negative integer step number, got ${shown} (${typeof value})`,
     );
   }
 }
@@ -151,12 +153,21 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       return new WorkflowEngine(storage, definition, codec, run, record);
     }
 
-    const source = await storage.getRun(workflowId, runId as string);
+    // Adapters check what they read; checked again here so that no store,
+    // third-party ones included, can hand the engine a damaged record.
+    const source = checkRunMetadata(
+      await storage.getRun(workflowId, runId as string),
+      `${storageName(storage)}.getRun(${JSON.stringify(workflowId)}, ${JSON.stringify(runId)})`,
+      { workflowId, runId },
+    );
     const from = resumeFrom ?? source.headStep;
-    const record =
+    const record = checkStepRecord(
       from === source.headStep
         ? await storage.getLatestStep(workflowId, source.runId)
-        : await readTimelineStep(storage, source, from);
+        : await readTimelineStep(storage, source, from),
+      `${storageName(storage)}: step ${from} of run ${JSON.stringify(runId)}`,
+      { workflowId, step: from },
+    );
     const incompatible = definition.incompatibleNodes(record);
     if (incompatible.length > 0) {
       throw new IncompatibleStateError(source.runId, from, incompatible);
@@ -248,25 +259,45 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       if (typeof input !== "object" || input === null || Array.isArray(input)) {
         throw new TypeError("step(input) takes an object of answers keyed by request id.");
       }
+      for (const key of Object.keys(input)) assertValidRequestId(key, "request id in step(input)");
       assertJsonSerializable(input, "input");
     }
     const nodeId = this.#nextNodeId;
     if (nodeId === null) return false;
     const awaited = this.awaitingInput;
-    if (awaited && !hasAnswer(input, awaited.requestId)) return false;
+    if (awaited && !hasAnswer(input, awaited.requestId)) {
+      // No input is a plain "still waiting"; input for other questions is a mistake to report.
+      const given = Object.keys(input ?? {}).filter((key) => input?.[key] !== undefined);
+      if (given.length > 0) throw new UnexpectedInputError(this.runId, awaited.requestId, given);
+      return false;
+    }
 
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
     const outcome = await runNode(node, this.#shared, answers, (shared) =>
       this.#definition.nextAfter(nodeId, shared),
     );
+    // The node has changed the live state. Whatever happens from here on,
+    // step() either stands on the record it appended or rejects with the
+    // live state back at the last record: a rejected step is never applied
+    // twice by the next one.
+    try {
+      return await this.#journal(nodeId, node, outcome);
+    } catch (error) {
+      this.#restoreShared();
+      throw error;
+    }
+  }
 
+  /** Appends the record of `outcome` and stands on it. */
+  async #journal(nodeId: string, node: Node<Shared>, outcome: NodeOutcome): Promise<boolean> {
     let encoded: JsonValue | undefined;
+    let encodedText: string | undefined;
     let failure = outcome.kind === "failed" ? outcome.error : undefined;
     if (outcome.kind === "completed") {
       try {
-        encoded = this.#codec.encode(this.#shared);
-        assertJsonSerializable(encoded, "shared");
+        encoded = encodeState(this.#shared, this.#codec, "shared");
+        encodedText = JSON.stringify(encoded);
       } catch (error) {
         failure = error;
       }
@@ -309,14 +340,9 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     // Only a completed node's changes survive; a failed or waiting node runs
     // again from the state before it, so its record keeps that state.
     const completed = record.status === "running" || record.status === "completed";
-    const committed = completed ? JSON.stringify(record.shared) : this.#committed;
+    const committed = completed ? (encodedText as string) : this.#committed;
     if (!completed) record.shared = JSON.parse(this.#committed) as JsonValue;
-    try {
-      await this.storage.appendStep(record);
-    } catch (error) {
-      this.#restoreShared();
-      throw error;
-    }
+    await this.storage.appendStep(record);
     this.#run = advanceRunMetadata(this.#run, record);
     this.#current = record;
     this.#committed = committed;
@@ -374,9 +400,32 @@ function encodeInitialState<Shared extends SharedState>(
   if (typeof state !== "object" || state === null || Array.isArray(state)) {
     throw new TypeError("initialState must be a plain object.");
   }
+  return encodeState(state, codec, "initialState");
+}
+
+/**
+ * The state as the journal stores it: the codec's JSON, which must be a JSON
+ * object that JSON keeps exactly (NOT_SERIALIZABLE naming the path otherwise).
+ */
+function encodeState<Shared extends SharedState>(
+  state: Shared,
+  codec: StateCodec<Shared>,
+  path: string,
+): JsonValue {
   const encoded = codec.encode(state);
-  assertJsonSerializable(encoded, "initialState");
+  assertJsonSerializable(encoded, path);
+  if (typeof encoded !== "object" || encoded === null || Array.isArray(encoded)) {
+    throw new NotSerializableError(
+      path,
+      `${encoded === null ? "null" : Array.isArray(encoded) ? "an array" : typeof encoded} where the journal keeps a JSON object (a codec's encode must return one)`,
+    );
+  }
   return encoded;
+}
+
+/** How messages name a store: its class. */
+function storageName(storage: WorkflowStorage): string {
+  return (storage as { constructor?: { name?: string } }).constructor?.name ?? "storage";
 }
 
 function newRun<Shared extends SharedState>(

@@ -32,6 +32,13 @@ export function quoteId(value: unknown): string {
   return `${JSON.stringify(text.slice(0, QUOTED_ID_LENGTH))}… (${text.length} characters)`;
 }
 
+/** A value's path as messages show it: a path thousands of levels deep keeps its two ends. */
+function shortPath(path: string): string {
+  return path.length <= 200
+    ? path
+    : `${path.slice(0, 120)}…${path.slice(-60)} (${path.length} characters)`;
+}
+
 export abstract class WorkflowError extends Error {
   abstract readonly code: WorkflowErrorCode;
 
@@ -169,7 +176,7 @@ export class NotSerializableError extends WorkflowError {
     readonly valueType: string,
   ) {
     super(
-      `${path} is ${valueType}, which JSON cannot store faithfully. ` +
+      `${shortPath(path)} is ${valueType}, which JSON cannot store faithfully. ` +
         "Store plain JSON (objects, arrays, strings, finite numbers, booleans, null) " +
         "or pass a `codec` to WorkflowEngine.create.",
     );

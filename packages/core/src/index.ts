@@ -52,7 +52,7 @@ export {
   type RunStatus,
   type StepRecord,
 } from "./journal.js";
-export { assertJsonSerializable } from "./json-state.js";
+export { assertJsonSerializable, MAX_JSON_DEPTH } from "./json-state.js";
 export {
   MemoryStorage,
   type MemoryStorageData,

@@ -1,4 +1,6 @@
+import { assertValidRequestId } from "./ids.js";
 import type { InputRequest, JsonValue } from "./journal.js";
+import { assertJsonSerializable } from "./json-state.js";
 import type { InputRequestOptions, Node, RequestInput, SharedState } from "./node.js";
 
 type Answers = Record<string, JsonValue>;
@@ -14,12 +16,12 @@ export interface InputWait {
   consumed: Answers;
 }
 
-/** Thrown through the node's `prepare` to stop it at an unanswered question. */
+/** Thrown through the node's code to stop it at an unanswered question. */
 class InputRequired extends Error {
   constructor(readonly request: InputRequest) {
     super(
       `Node "${request.nodeId}" is waiting for input "${request.requestId}". ` +
-        "Do not catch this error in prepare(): let it stop the node.",
+        "Do not catch this error: let it stop the node, which runs again from prepare() once answered.",
     );
   }
 }
@@ -55,18 +57,29 @@ export async function runNode<Shared extends SharedState>(
   const requestInput = (async (prompt: string, options: InputRequestOptions = {}) => {
     asks += 1;
     const requestId = options.requestId ?? (asks === 1 ? node.id : `${node.id}#${asks}`);
+    assertValidRequestId(requestId);
     if (hasAnswer(answers, requestId)) {
       consumed[requestId] = answers[requestId] as JsonValue;
       return answers[requestId];
     }
-    wait.request = {
-      nodeId: node.id,
-      requestId,
-      prompt: String(prompt),
-      options: options.options ?? null,
-    };
+    const choices = options.options ?? null;
+    if (choices !== null && !Array.isArray(choices)) {
+      throw new TypeError(`requestInput options of ${JSON.stringify(requestId)} must be an array.`);
+    }
+    // The question is journalled: what JSON would change or refuse fails the node now.
+    assertJsonSerializable(choices, `requestInput(${JSON.stringify(requestId)}).options`);
+    if (typeof prompt !== "string") {
+      throw new TypeError(`The prompt of ${JSON.stringify(requestId)} must be a string.`);
+    }
+    wait.request = { nodeId: node.id, requestId, prompt, options: choices };
     throw new InputRequired(wait.request);
   }) as RequestInput;
+
+  // A pending question stops the node wherever it was asked (prepare,
+  // execute, the fallback or cleanup), even if the node caught the error:
+  // no retry, no fallback, the run waits for the answer.
+  const waiting = (): InputWait | null =>
+    wait.request ? { kind: "waiting", request: wait.request, consumed } : null;
 
   let prepared: unknown;
   try {
@@ -74,9 +87,8 @@ export async function runNode<Shared extends SharedState>(
   } catch (error) {
     if (!wait.request) return { kind: "failed", error, consumed };
   }
-  // Checked even when prepare returned normally: a prepare that swallowed the
-  // InputRequired error still has an unanswered question.
-  if (wait.request) return { kind: "waiting", request: wait.request, consumed };
+  const askedInPrepare = waiting();
+  if (askedInPrepare) return askedInPrepare;
 
   try {
     let result: unknown;
@@ -85,6 +97,7 @@ export async function runNode<Shared extends SharedState>(
         result = await node.execute(prepared);
         break;
       } catch (error) {
+        if (wait.request) break;
         if (attempt >= node.maxRetries) {
           result = await node.execFallback(prepared, error);
           break;
@@ -92,9 +105,11 @@ export async function runNode<Shared extends SharedState>(
         await sleep(node.retryDelay(attempt + 1));
       }
     }
+    const askedInExecute = waiting();
+    if (askedInExecute) return askedInExecute;
     await node.cleanup(shared, prepared, result);
-    return { kind: "completed", next: nextAfter(shared), consumed };
   } catch (error) {
-    return { kind: "failed", error, consumed };
+    return waiting() ?? { kind: "failed", error, consumed };
   }
+  return waiting() ?? { kind: "completed", next: nextAfter(shared), consumed };
 }

@@ -655,7 +655,7 @@ describe("human input", () => {
     const before = await journal(storage, engine);
 
     await expect(engine.step()).resolves.toBe(false);
-    await expect(engine.step({ other: "x" })).resolves.toBe(false);
+    await expect(engine.step({})).resolves.toBe(false);
     await expect(engine.run()).resolves.toBe("waiting_for_input");
 
     expect(await journal(storage, engine)).toEqual(before);
@@ -715,7 +715,11 @@ describe("human input", () => {
     await engine.run();
 
     expect(engine.awaitingInput?.requestId).toBe("manager-ok");
-    await expect(engine.step({ approve: "wrong key" })).resolves.toBe(false);
+    await expect(engine.step({ approve: "wrong key" })).rejects.toMatchObject({
+      code: "UNEXPECTED_INPUT",
+      requestId: "manager-ok",
+      given: ["approve"],
+    });
     await expect(engine.run({ "manager-ok": true })).resolves.toBe("completed");
     expect(engine.shared).toEqual({ answer: true });
   });

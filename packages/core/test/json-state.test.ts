@@ -1,6 +1,7 @@
 // assertJsonSerializable: which values JSON cannot hold, and the path it names for each.
 import { describe, expect, it } from "vitest";
 import { assertJsonSerializable, NotSerializableError } from "../src/index.js";
+import { MAX_JSON_DEPTH } from "../src/json-state.js";
 
 /** The NotSerializableError thrown for `value`, or a failed expectation if none was. */
 function rejection(value: unknown, rootPath?: string): NotSerializableError {
@@ -136,21 +137,55 @@ describe("assertJsonSerializable", () => {
     expect(rejection(state).path).toBe("shared.__proto__.since");
   });
 
-  it("walks 10,000 levels of nesting without overflowing the stack", () => {
+  it(`accepts ${MAX_JSON_DEPTH} levels of nesting, the most JSON is trusted with`, () => {
     let deep: Record<string, unknown> = { leaf: true };
-    for (let i = 0; i < 10_000; i++) deep = { child: deep };
+    for (let i = 1; i < MAX_JSON_DEPTH; i++) deep = { child: deep };
     let deepList: unknown[] = [1];
-    for (let i = 0; i < 10_000; i++) deepList = [deepList];
+    for (let i = 1; i < MAX_JSON_DEPTH; i++) deepList = [deepList];
 
-    expect(() => assertJsonSerializable({ deep, deepList })).not.toThrow();
+    expect(() => assertJsonSerializable(deep)).not.toThrow();
+    expect(() => assertJsonSerializable(deepList)).not.toThrow();
   });
 
-  it("finds a bad value at the bottom of 10,000 levels of nesting", () => {
-    let deep: Record<string, unknown> = { when: new Date(0) };
+  it("refuses one level more, and 10,000 levels, naming the path without overflowing the stack", () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) deep = { child: deep };
+    // The innermost object is level MAX_JSON_DEPTH + 1.
+    expect(rejection(deep).path === `shared${".child".repeat(MAX_JSON_DEPTH)}`).toBe(true);
     for (let i = 0; i < 10_000; i++) deep = { child: deep };
-
     const error = rejection({ deep });
+    expect(error.valueType).toContain("levels deep");
+    expect(error.message.length).toBeLessThan(600);
+  });
 
-    expect(error.path).toBe(`shared.deep${".child".repeat(10_000)}.when`);
+  it.each([
+    [
+      "a symbol-keyed property",
+      () => ({ a: { [Symbol("s")]: 1 } }),
+      "shared.a[Symbol(s)]",
+      "symbol",
+    ],
+    [
+      "a named property of an array",
+      () => ({ list: Object.assign([1, 2], { extra: true }) }),
+      "shared.list.extra",
+      "array",
+    ],
+    [
+      "a non-enumerable property",
+      () => ({ a: Object.defineProperty({}, "hidden", { value: 1, enumerable: false }) }),
+      "shared.a.hidden",
+      "non-enumerable",
+    ],
+  ])("refuses %s, which JSON would drop silently", (_label, make, path, kind) => {
+    const error = rejection(make());
+    expect(error.path).toBe(path);
+    expect(error.valueType).toContain(kind);
+  });
+
+  it("accepts sparse-free arrays and plain objects with undefined properties, which JSON keeps as read back", () => {
+    expect(() =>
+      assertJsonSerializable({ a: [1, [2, { b: undefined }]], c: undefined }),
+    ).not.toThrow();
   });
 });
