@@ -3,7 +3,7 @@
  * state, deep nesting, awkward keys and numbers, directly and through the
  * engine after a restart. Non-JSON values fail the step, naming the path.
  */
-import { Node, type SharedState, WorkflowEngine } from "@wf/core";
+import { MAX_JSON_DEPTH, Node, type SharedState, WorkflowEngine } from "@wf/core";
 import { describe, expect, it } from "vitest";
 import { type Harness, sampleStep, seedRun } from "../harness.js";
 
@@ -72,11 +72,11 @@ export function fidelitySuite(h: Harness): void {
       expect((await store.getLatestStep(workflowId, runId)).shared).toEqual({ small: true });
     });
 
-    it("state nested 500 levels deep reads back equal", async () => {
+    it("state nested MAX_JSON_DEPTH (1,000) levels deep, the most the engine journals, reads back equal", async () => {
       const store = await h.open();
       const workflowId = h.workflowId("deep");
       const runId = await seedRun(store, workflowId, 0);
-      const deep = deeplyNested(500);
+      const deep = deeplyNested(MAX_JSON_DEPTH - 1);
       await store.appendStep(sampleStep(workflowId, runId, 1, { shared: deep as never }));
       expect((await store.getStep(workflowId, runId, 1)).shared).toEqual(deep);
     });

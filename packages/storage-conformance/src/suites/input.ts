@@ -37,7 +37,10 @@ export function inputSuite(h: Harness): void {
       expect(second.status).toBe("waiting_for_input");
       const before = await snapshotRun(restarted, workflowId, engine.runId);
       expect(await second.step()).toBe(false);
-      expect(await second.step({ unrelated: 1 })).toBe(false);
+      await expect(second.step({ unrelated: 1 })).rejects.toMatchObject({
+        code: "UNEXPECTED_INPUT",
+        requestId: "ask",
+      });
       expect(await snapshotRun(restarted, workflowId, engine.runId)).toBe(before);
       expect(await second.run({ ask: "Ada" })).toBe("waiting_for_input");
       expect(second.awaitingInput).toMatchObject({
