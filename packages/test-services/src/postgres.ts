@@ -1,5 +1,5 @@
 /**
- * PostgreSQL for adapter tests and benchmarks (DESIGN.md §7): the server named
+ * PostgreSQL for adapter tests and benchmarks: the server named
  * by WF_TEST_POSTGRES_URL, else one answering on 127.0.0.1:5432, else a
  * private cluster made with `initdb` and run with `pg_ctl` in a temporary
  * directory. Tests that stop or crash the server start their own private one
@@ -38,7 +38,7 @@ export interface PostgresService {
 }
 
 /**
- * The server the tests use, found in the order DESIGN.md §7 gives. Throws,
+ * The server the tests use, found in the order above. Throws,
  * saying how to provide one, when none can be had: never a silent skip.
  */
 export async function findPostgres(): Promise<PostgresService> {

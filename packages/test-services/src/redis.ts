@@ -1,5 +1,5 @@
 /**
- * Redis for adapter tests (DESIGN.md §7): WF_TEST_REDIS_URL if set, else a
+ * Redis for adapter tests: WF_TEST_REDIS_URL if set, else a
  * server answering on 127.0.0.1:6379, else a private `redis-server` from PATH
  * on a free port in a temporary directory. `startRedis` starts a private one
  * explicitly, for tests that kill, restart or reconfigure their server;
@@ -55,7 +55,7 @@ export interface StartRedisOptions {
   port?: number;
 }
 
-/** The Redis tests should use, per DESIGN.md §7; throws saying how to provide one if none can be had. */
+/** The Redis tests should use, in the order above; throws saying how to provide one if none can be had. */
 export async function findRedis(): Promise<FoundRedis> {
   const fromEnv = process.env.WF_TEST_REDIS_URL;
   if (fromEnv) return { url: fromEnv, source: "env", stop: async () => {} };

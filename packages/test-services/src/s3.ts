@@ -1,5 +1,5 @@
 /**
- * An S3-protocol server for adapter tests (DESIGN.md §7): the endpoint named
+ * An S3-protocol server for adapter tests: the endpoint named
  * by WF_TEST_S3_ENDPOINT if set (MinIO, AWS, R2, …), else a private s3rver
  * started in this process on a free loopback port. `startS3` starts a private
  * one explicitly, for tests that stop, kill or restart their server.
@@ -95,7 +95,7 @@ export interface StartS3Options {
   bucket?: string;
 }
 
-/** The S3 server tests should use, per DESIGN.md §7; throws saying how to provide one if none can be had. */
+/** The S3 server tests should use, in the order above; throws saying how to provide one if none can be had. */
 export async function findS3(): Promise<FoundS3> {
   const endpoint = process.env.WF_TEST_S3_ENDPOINT;
   if (endpoint) {
