@@ -160,21 +160,27 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       `${storageName(storage)}.getRun(${JSON.stringify(workflowId)}, ${JSON.stringify(runId)})`,
       { workflowId, runId },
     );
+    const atHead = resumeFrom === undefined;
     const from = resumeFrom ?? source.headStep;
-    const record = checkStepRecord(
-      from === source.headStep
-        ? await storage.getLatestStep(workflowId, source.runId)
-        : await readTimelineStep(storage, source, from),
-      `${storageName(storage)}: step ${from} of run ${JSON.stringify(runId)}`,
-      { workflowId, step: from },
-    );
+    const location = `${storageName(storage)}: step ${from} of run ${JSON.stringify(runId)}`;
+    const record = atHead
+      ? // Another writer may append between getRun and getLatestStep: the head read may be newer.
+        checkStepRecord(await storage.getLatestStep(workflowId, source.runId), location, {
+          workflowId,
+          runId: source.runId,
+        })
+      : checkStepRecord(await readTimelineStep(storage, source, from), location, {
+          workflowId,
+          step: from,
+        });
+    const head = atHead ? advanceRunMetadata(source, record) : source;
     const incompatible = definition.incompatibleNodes(record);
     if (incompatible.length > 0) {
-      throw new IncompatibleStateError(source.runId, from, incompatible);
+      throw new IncompatibleStateError(source.runId, record.step, incompatible);
     }
-    if (!fork) return new WorkflowEngine(storage, definition, codec, source, record);
+    if (!fork) return new WorkflowEngine(storage, definition, codec, head, record);
 
-    const { run, first } = forkRun(source, record, definition);
+    const { run, first } = forkRun(head, record, definition);
     await storage.createRun(run, first);
     return new WorkflowEngine(storage, definition, codec, run, first);
   }

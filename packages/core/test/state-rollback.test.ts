@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import {
   MemoryStorage,
+  type MemoryStorageData,
   type StepRecord,
   type StorageCapabilities,
   WorkflowEngine,
@@ -140,5 +141,43 @@ describe("a step whose state cannot be journalled", () => {
     expect(await engine.run()).toBe("failed");
     expect(engine.error).toMatchObject({ code: "NOT_SERIALIZABLE", path: "shared" });
     expect(engine.shared).toEqual({});
+  });
+});
+
+describe("opening a run while another writer appends", () => {
+  it("stands on the newer head when an append lands between reading the metadata and the head", async () => {
+    const data: MemoryStorageData = new Map();
+    const definition = {
+      workflowId: "moving-head",
+      nodes: [counter()],
+      edges: [{ from: "count", to: "count", when: () => true }],
+    };
+    const first = await WorkflowEngine.create({
+      ...definition,
+      storage: new MemoryStorage({ data }),
+    });
+    await first.step();
+    /** A second process's store, where another writer appends right after getRun answers. */
+    class Racing extends MemoryStorage {
+      interleave = true;
+      override async getRun(workflowId: string, runId: string) {
+        const run = await super.getRun(workflowId, runId);
+        if (this.interleave) {
+          this.interleave = false;
+          await first.step(); // the head moves to 2
+        }
+        return run;
+      }
+    }
+    const racing = new Racing({ data });
+    const opened = await WorkflowEngine.create({
+      ...definition,
+      storage: racing,
+      runId: first.runId,
+    });
+    expect(opened.currentStep).toBe(2);
+    expect(opened.headStep).toBe(2);
+    expect(await opened.step()).toBe(true);
+    expect((await racing.getRun("moving-head", first.runId)).headStep).toBe(3);
   });
 });
