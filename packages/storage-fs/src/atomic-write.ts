@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, open, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { errnoCode } from "./os-errors.js";
+import { errnoCode, withPath } from "./os-errors.js";
 
 /**
  * Every write goes to a temporary name first and is published whole (by
@@ -29,6 +29,9 @@ export async function writeNewFile(path: string, text: string, durable: boolean)
     // Flushed before it is published: otherwise a power loss could leave the
     // published name pointing at an empty or partial file.
     if (durable) await file.sync();
+  } catch (error) {
+    // A full disk shows here, not at open: name the file it could not write.
+    throw withPath(error, path);
   } finally {
     await file.close();
   }
@@ -43,6 +46,8 @@ export async function syncDirectory(dir: string, durable: boolean): Promise<void
   const handle = await open(dir, "r");
   try {
     await handle.sync();
+  } catch (error) {
+    throw withPath(error, dir);
   } finally {
     await handle.close();
   }

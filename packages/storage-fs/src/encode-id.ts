@@ -49,3 +49,18 @@ export function encodeId(id: string): string {
   const digest = createHash("sha256").update(escaped).digest("hex");
   return `${head}%h${digest}`;
 }
+
+const ESCAPE = /%u([0-9a-f]{4})|%([0-9a-f]{2})/g;
+
+/**
+ * The id `encoded` was made from, or undefined when it cannot be told: a
+ * hashed long id, or a name encodeId never makes. Used only to name a run
+ * whose own files are too damaged to say.
+ */
+export function decodeId(encoded: string): string | undefined {
+  const id = encoded.replace(ESCAPE, (_, unit?: string, byte?: string) =>
+    String.fromCharCode(Number.parseInt(unit ?? byte ?? "", 16)),
+  );
+  // The one canonical encoding of the result, or it was not an encoding.
+  return encodeId(id) === encoded ? id : undefined;
+}

@@ -2,19 +2,27 @@ import type { Stats } from "node:fs";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
-  advanceRunMetadata,
+  assertValidId,
   CorruptRecordError,
+  checkListOptions,
+  checkRunMetadata,
+  checkStepRecord,
+  type DamagedRun,
   DEFAULT_LOG_DIR,
   decodeCursor,
   encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
   pageRuns,
-  pageSize,
+  quoteId,
   RunExistsError,
   type RunMetadata,
   RunNotFoundError,
+  type RunPage,
   StepConflictError,
   StepNotFoundError,
   type StepRecord,
@@ -39,6 +47,7 @@ import {
   RUN_FILE,
   RunPaths,
   runDirName,
+  runIdOfDirName,
   STEPS_DIR,
   stepFileName,
   WORKFLOW_FILE,
@@ -48,10 +57,10 @@ import { errnoCode, isMissing, STORAGE_NAME, toStorageError } from "./os-errors.
 import {
   exists,
   listDirectory,
-  parseRunMetadata,
-  parseStepRecord,
   parseWorkflowId,
   readJsonFile,
+  readRunMetadata,
+  readStepRecord,
   statIfExists,
 } from "./read-records.js";
 
@@ -87,8 +96,8 @@ interface RunState {
   created: RunMetadata;
   /** The true head, found from the step files. */
   headStep: number;
-  /** The head record, when head.json is the head's step file (saves reading it again). */
-  head: StepRecord | undefined;
+  /** The head's JSON, not yet checked, when head.json is the head's step file (saves reading it again). */
+  headJson: unknown;
 }
 
 /**
@@ -123,16 +132,19 @@ export class FileSystemStorage implements WorkflowStorage {
     this.#durable = fsync;
   }
 
-  createRun(run: RunMetadata, first: StepRecord): Promise<void> {
+  async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
+    await this.#ready();
+    assertIds(run.workflowId, run.runId);
+    if (first.step !== run.headStep) {
+      throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
+    }
+    if (!Number.isSafeInteger(first.step) || first.step < 0) {
+      throw new TypeError(`first.step must be a non-negative integer, got ${first.step}`);
+    }
     return this.#operation("write", async () => {
       const paths = RunPaths.of(this.dir, run.workflowId, run.runId);
-      if (await exists(paths.runFile)) throw new RunExistsError(run.workflowId, run.runId);
-      if (first.step !== run.headStep) {
-        throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
-      }
-      if (!Number.isSafeInteger(first.step) || first.step < 0) {
-        throw new TypeError(`first.step must be a non-negative integer, got ${first.step}`);
-      }
+      // The directory, not run.json: a damaged run still holds its id.
+      if (await exists(paths.dir)) throw new RunExistsError(run.workflowId, run.runId);
       await this.#ensureWorkflowDir(paths.workflowDir, run.workflowId);
       await this.#sweep(paths.workflowDir);
       // The run is built complete under a temporary name and renamed into
@@ -165,9 +177,11 @@ export class FileSystemStorage implements WorkflowStorage {
     });
   }
 
-  appendStep(record: StepRecord): Promise<void> {
+  async appendStep(record: StepRecord): Promise<void> {
+    await this.#ready();
+    const { workflowId, runId, step } = record;
+    assertIds(workflowId, runId);
     return this.#operation("write", async () => {
-      const { workflowId, runId, step } = record;
       const paths = RunPaths.of(this.dir, workflowId, runId);
       if (!Number.isSafeInteger(step) || step < 1) {
         throw await this.#conflict(paths, workflowId, runId, step);
@@ -195,7 +209,7 @@ export class FileSystemStorage implements WorkflowStorage {
         }
         // The run was deleted while we wrote.
         if (isMissing(error) && !(await exists(paths.runFile))) {
-          throw new RunNotFoundError(workflowId, runId);
+          throw await this.#missingRun(paths, workflowId, runId);
         }
         throw error;
       }
@@ -205,50 +219,65 @@ export class FileSystemStorage implements WorkflowStorage {
     });
   }
 
-  getRun(workflowId: string, runId: string): Promise<RunMetadata> {
-    return this.#operation("read", async () => {
-      return this.#currentRun(RunPaths.of(this.dir, workflowId, runId), workflowId, runId);
-    });
+  async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
+    await this.#ready();
+    assertIds(workflowId, runId);
+    return this.#operation("read", () =>
+      this.#currentRun(RunPaths.of(this.dir, workflowId, runId), workflowId, runId),
+    );
   }
 
-  getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
+  async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
+    await this.#ready();
+    assertIds(workflowId, runId);
     return this.#operation("read", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      if (Number.isSafeInteger(step) && step >= 0) {
-        const record = await this.#readStep(paths, step);
+      const isStep = Number.isSafeInteger(step) && step >= 0;
+      if (isStep) {
+        const file = paths.stepFile(step);
+        const record = await readStepRecord(file, { workflowId, runId, step });
         if (record) return record;
       }
-      if (!(await exists(paths.runFile))) throw new RunNotFoundError(workflowId, runId);
+      // Only a missing step costs finding the run's bounds: inside them it is damage.
+      const { created, headStep } = await this.#readRunState(paths, workflowId, runId);
+      if (isStep && step >= firstStepOf(created) && step <= headStep) {
+        throw missingStep(paths, step);
+      }
       throw new StepNotFoundError(workflowId, runId, step);
     });
   }
 
-  getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
+  async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
+    await this.#ready();
+    assertIds(workflowId, runId);
     return this.#operation("read", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      const { headStep, head } = await this.#readRunState(paths, workflowId, runId);
-      return head ?? this.#requireStep(paths, workflowId, runId, headStep);
+      const { headStep, headJson } = await this.#readRunState(paths, workflowId, runId);
+      if (headJson === undefined) return this.#requireStep(paths, workflowId, runId, headStep);
+      return checkStepRecord(headJson, paths.stepFile(headStep), {
+        workflowId,
+        runId,
+        step: headStep,
+      });
     });
   }
 
-  listSteps(
+  async listSteps(
     workflowId: string,
     runId: string,
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
+    await this.#ready();
+    assertIds(workflowId, runId);
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
     return this.#operation("read", async () => {
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? Number(decodeCursor(options.cursor)) : -1;
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      const { headStep } = await this.#readRunState(paths, workflowId, runId);
-      if (Number.isNaN(after)) return { items: [], nextCursor: null };
+      const { created, headStep } = await this.#readRunState(paths, workflowId, runId);
       // A run's steps are contiguous from its first record to its head, so a
-      // page is a range of file names, not a directory listing.
-      let first = Math.max(Math.floor(after) + 1, 0);
-      if (first <= headStep && !(await exists(paths.stepFile(first)))) {
-        // Below the first record of a run that starts at k (a fork).
-        first = Math.max(first, await this.#lowestStep(paths, workflowId, runId));
-      }
+      // page is a range of file names, not a directory listing; a file
+      // missing in that range is damage.
+      const first = Math.max(after + 1, firstStepOf(created));
       const last = Math.min(headStep, first + limit - 1);
       const numbers = Array.from({ length: Math.max(last - first + 1, 0) }, (_, i) => first + i);
       const items = await mapConcurrently(numbers, (n) =>
@@ -258,40 +287,42 @@ export class FileSystemStorage implements WorkflowStorage {
     });
   }
 
-  listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
+  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<RunPage> {
+    await this.#ready();
+    assertValidId(workflowId, "workflowId");
+    // Bad options fail before any file is read.
+    const { cursor } = checkListOptions(options);
+    if (cursor !== null) decodeCursor(cursor, isRunPosition);
     return this.#operation("read", async () => {
-      pageSize(options.limit); // a bad limit fails before any file is read
       const workflowDir = join(this.dir, workflowDirName(workflowId));
       const names = (await listDirectory(workflowDir)).filter(isRunDirName);
       // run.json and head.json per run (plus a probe for a newer step); step files are never listed.
       const found = await mapConcurrently(names, async (name) => {
         const paths = new RunPaths(workflowDir, name);
         try {
-          const run = await this.#currentRun(paths, workflowId);
-          if (runDirName(run.runId) !== name) {
-            throw new CorruptRecordError(
-              paths.runFile,
-              `it names run ${JSON.stringify(run.runId)}`,
-            );
-          }
-          return run;
+          return { run: await this.#currentRun(paths, workflowId) };
         } catch (error) {
           // Deleted while we listed.
           if (error instanceof RunNotFoundError) return null;
-          throw error;
+          if (!(error instanceof CorruptRecordError)) throw error;
+          return { damaged: await damagedRun(paths, error) };
         }
       });
-      return pageRuns(
-        found.filter((run): run is RunMetadata => run !== null),
-        options,
-      );
+      const runs: RunMetadata[] = [];
+      const damaged: DamagedRun[] = [];
+      for (const entry of found) {
+        if (entry?.run) runs.push(entry.run);
+        if (entry?.damaged) damaged.push(entry.damaged);
+      }
+      return pageRuns(runs, options, damaged);
     });
   }
 
-  listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
+  async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
+    await this.#ready();
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isTextPosition);
     return this.#operation("read", async () => {
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? String(decodeCursor(options.cursor)) : null;
       const names = (await listDirectory(this.dir)).filter(isWorkflowDirName);
       const found = await mapConcurrently(names, async (name) => {
         const workflowDir = join(this.dir, name);
@@ -315,12 +346,14 @@ export class FileSystemStorage implements WorkflowStorage {
     });
   }
 
-  deleteRun(workflowId: string, runId: string): Promise<void> {
+  async deleteRun(workflowId: string, runId: string): Promise<void> {
+    await this.#ready();
+    assertIds(workflowId, runId);
     return this.#operation("write", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
-      if (!(await exists(paths.runFile))) throw new RunNotFoundError(workflowId, runId);
       await this.#sweep(paths.workflowDir);
       // Renamed out of sight first, so no reader ever sees a half-deleted run.
+      // Nothing inside is read: a run whose files are damaged is deleted too.
       const temp = tempPath(paths.workflowDir);
       try {
         await rename(paths.dir, temp);
@@ -339,10 +372,14 @@ export class FileSystemStorage implements WorkflowStorage {
     this.#closed = true;
   }
 
-  /** Runs `body` on an open store, reporting an unusable disk as STORAGE_UNAVAILABLE. */
-  async #operation<T>(kind: "read" | "write", body: () => Promise<T>): Promise<T> {
+  /** Fails a call on a closed store; yields first, as every call touches the disk later anyway. */
+  async #ready(): Promise<void> {
     await Promise.resolve();
     if (this.#closed) throw new StorageClosedError(STORAGE_NAME);
+  }
+
+  /** Runs `body` once the layout is checked, reporting an unusable disk as STORAGE_UNAVAILABLE or STORAGE_MISCONFIGURED. */
+  async #operation<T>(kind: "read" | "write", body: () => Promise<T>): Promise<T> {
     try {
       await this.#openLayout(kind);
       return await body();
@@ -414,7 +451,7 @@ export class FileSystemStorage implements WorkflowStorage {
    */
   async #checkRunFile(paths: RunPaths, workflowId: string, runId: string): Promise<void> {
     const stats = await statIfExists(paths.runFile);
-    if (stats === undefined) throw new RunNotFoundError(workflowId, runId);
+    if (stats === undefined) throw await this.#missingRun(paths, workflowId, runId);
     const checked = this.#checkedRunFiles.get(paths.runFile);
     if (checked !== undefined && isSameVersion(checked, stats)) return;
     this.#checkedRunFiles.delete(paths.runFile);
@@ -423,12 +460,33 @@ export class FileSystemStorage implements WorkflowStorage {
     this.#checkedRunFiles.set(paths.runFile, stats);
   }
 
-  /** run.json, checked to belong to the run; RUN_NOT_FOUND when absent. */
+  /**
+   * run.json, checked to be this run's metadata. Listing reads runs by
+   * directory, before their id is known (`runId` undefined): the id run.json
+   * holds must then be the one the directory's name encodes.
+   */
   async #readRunFile(paths: RunPaths, workflowId: string, runId?: string): Promise<RunMetadata> {
-    const value = await readJsonFile(paths.runFile);
-    // Listing reads runs by directory, before their id is known.
-    if (value === undefined) throw new RunNotFoundError(workflowId, runId ?? paths.dir);
-    return parseRunMetadata(value, paths.runFile, { workflowId, runId });
+    const run = await readRunMetadata(paths.runFile, { workflowId, runId });
+    if (run === undefined) throw await this.#missingRun(paths, workflowId, runId);
+    if (runId === undefined && runDirName(run.runId) !== paths.name) {
+      throw new CorruptRecordError(
+        paths.runFile,
+        `it names run ${quoteId(run.runId)}, which is not the run of its directory`,
+      );
+    }
+    return run;
+  }
+
+  /**
+   * Why run.json is absent: RUN_NOT_FOUND when the run's directory is too
+   * (never created, or deleted), CORRUPT_RECORD when it is there, since a run
+   * directory appears and disappears whole.
+   */
+  async #missingRun(paths: RunPaths, workflowId: string, runId?: string): Promise<Error> {
+    if (await exists(paths.dir)) {
+      return new CorruptRecordError(paths.runFile, "it is missing from the run's directory");
+    }
+    return new RunNotFoundError(workflowId, runId ?? paths.name);
   }
 
   /**
@@ -442,23 +500,22 @@ export class FileSystemStorage implements WorkflowStorage {
       readHeadHint(paths),
     ]);
     if (hint !== undefined) {
-      const hinted = hint.record.step;
       const [atHint, pastHint] = await Promise.all([
-        statIfExists(paths.stepFile(hinted)),
-        exists(paths.stepFile(hinted + 1)),
+        statIfExists(paths.stepFile(hint.step)),
+        exists(paths.stepFile(hint.step + 1)),
       ]);
       if (atHint !== undefined && pastHint) {
-        return { created, headStep: await lastStepFrom(paths, hinted + 1), head: undefined };
+        return { created, headStep: await lastStepFrom(paths, hint.step + 1), headJson: undefined };
       }
       if (atHint !== undefined) {
         return {
           created,
-          headStep: hinted,
-          head: isHintOf(hint, atHint) ? hint.record : undefined,
+          headStep: hint.step,
+          headJson: isHintOf(hint, atHint) ? hint.value : undefined,
         };
       }
     }
-    return { created, headStep: await this.#searchHead(paths, created), head: undefined };
+    return { created, headStep: await this.#searchHead(paths, created), headJson: undefined };
   }
 
   /**
@@ -470,7 +527,7 @@ export class FileSystemStorage implements WorkflowStorage {
     if (!(await exists(paths.stepFile(known)))) {
       // Deleted since run.json was read.
       if (!(await exists(paths.runFile))) {
-        throw new RunNotFoundError(created.workflowId, created.runId);
+        throw await this.#missingRun(paths, created.workflowId, created.runId);
       }
       // Only a run.json rewritten by an earlier version of this adapter (or
       // by hand) can name a step that is not there: one lost in a power loss
@@ -482,14 +539,29 @@ export class FileSystemStorage implements WorkflowStorage {
     return lastStepFrom(paths, known);
   }
 
-  /** The run's metadata as getRun reports it: run.json brought up to the true head. */
+  /**
+   * The run's metadata as getRun reports it: run.json brought up to the true
+   * head, whose status and createdAt are the run's status and updatedAt.
+   * Only those two fields of the head are read here, checked as the run
+   * metadata they make; reading the head record checks all of it.
+   */
   async #currentRun(paths: RunPaths, workflowId: string, runId?: string): Promise<RunMetadata> {
-    const { created, headStep, head } = await this.#readRunState(paths, workflowId, runId);
+    const { created, headStep, headJson } = await this.#readRunState(paths, workflowId, runId);
     if (headStep === created.headStep) return created;
-    return advanceRunMetadata(
-      created,
-      head ?? (await this.#requireStep(paths, workflowId, created.runId, headStep)),
-    );
+    const file = paths.stepFile(headStep);
+    const head = (headJson ??
+      (await this.#requireStepJson(paths, workflowId, created.runId, headStep)) ??
+      {}) as Partial<StepRecord>;
+    const current = { ...created, headStep, status: head.status, updatedAt: head.createdAt };
+    try {
+      return checkRunMetadata(current, file, { workflowId, runId: created.runId });
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      throw new CorruptRecordError(
+        file,
+        `it is the run's head, whose "status" and "createdAt" make the run's status and updatedAt: ${error.reason}`,
+      );
+    }
   }
 
   /** STEP_CONFLICT for an append of `step`, naming the current head (RUN_NOT_FOUND without a run). */
@@ -503,38 +575,81 @@ export class FileSystemStorage implements WorkflowStorage {
     return new StepConflictError(workflowId, runId, step, headStep);
   }
 
-  async #readStep(paths: RunPaths, step: number): Promise<StepRecord | undefined> {
-    const file = paths.stepFile(step);
-    const value = await readJsonFile(file);
-    return value === undefined ? undefined : parseStepRecord(value, file, step);
+  /** The JSON of a step that must exist, as it lies between the run's first step and its head. */
+  async #requireStepJson(
+    paths: RunPaths,
+    workflowId: string,
+    runId: string,
+    step: number,
+  ): Promise<unknown> {
+    const value = await readJsonFile(paths.stepFile(step));
+    if (value !== undefined) return value;
+    if (!(await exists(paths.runFile))) throw await this.#missingRun(paths, workflowId, runId);
+    throw missingStep(paths, step);
   }
 
-  /** A step that must exist because it lies between the run's first record and its head. */
+  /** As #requireStepJson, checked to be that step of this run. */
   async #requireStep(
     paths: RunPaths,
     workflowId: string,
     runId: string,
     step: number,
   ): Promise<StepRecord> {
-    const record = await this.#readStep(paths, step);
-    if (record) return record;
-    if (!(await exists(paths.runFile))) throw new RunNotFoundError(workflowId, runId);
-    throw new CorruptRecordError(
-      paths.stepFile(step),
-      "it is missing, though the run's head is past it",
-    );
+    const value = await this.#requireStepJson(paths, workflowId, runId, step);
+    return checkStepRecord(value, paths.stepFile(step), { workflowId, runId, step });
   }
+}
 
-  /** The run's first step number: one directory listing, needed only for runs that do not start at 0. */
-  async #lowestStep(paths: RunPaths, workflowId: string, runId: string): Promise<number> {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const name of await listDirectory(paths.stepsDir)) {
-      const step = parseStepFileName(name);
-      if (step !== null && step < lowest) lowest = step;
-    }
-    if (lowest === Number.POSITIVE_INFINITY) throw new RunNotFoundError(workflowId, runId);
-    return lowest;
+/** The one id rule of every contract method, before anything touches the disk. */
+function assertIds(workflowId: string, runId: string): void {
+  assertValidId(workflowId, "workflowId");
+  assertValidId(runId, "runId");
+}
+
+/** The run's first stored step: 0, or the step a fork starts at. */
+function firstStepOf(run: RunMetadata): number {
+  return run.forkedFrom?.step ?? 0;
+}
+
+/** CORRUPT_RECORD for a step file missing between the run's first step and its head. */
+function missingStep(paths: RunPaths, step: number): CorruptRecordError {
+  return new CorruptRecordError(
+    paths.stepFile(step),
+    "it is missing, though it lies between the run's first step and its head",
+  );
+}
+
+/**
+ * A run listing could not read, as listRuns reports it. Its id is the one
+ * its directory's name encodes or, for a long id hashed into the name, the
+ * one a file of the run still holds; failing both, the directory's name,
+ * and the reason says to remove it by hand.
+ */
+async function damagedRun(paths: RunPaths, error: CorruptRecordError): Promise<DamagedRun> {
+  const { location, reason } = error;
+  const runId = runIdOfDirName(paths.name) ?? (await runIdFromFiles(paths));
+  if (runId !== undefined) return { runId, location, reason };
+  return {
+    runId: paths.name,
+    location,
+    reason: `${reason}; no file of the run names its id, so deleteRun cannot reach it: remove ${paths.dir} by hand`,
+  };
+}
+
+/** The run id that run.json, head.json or one of the first step files holds, if it is this directory's. */
+async function runIdFromFiles(paths: RunPaths): Promise<string | undefined> {
+  const steps = (await listDirectory(paths.stepsDir).catch(() => []))
+    .filter((name) => parseStepFileName(name) !== null)
+    .sort()
+    .slice(0, 2)
+    .map((name) => join(paths.stepsDir, name));
+  for (const file of [paths.runFile, paths.headFile, ...steps]) {
+    // Best effort: these files are damaged already, and one that cannot be read names nothing.
+    const value = await readJsonFile(file).catch(() => undefined);
+    const runId = (value as { runId?: unknown } | null | undefined)?.runId;
+    if (typeof runId === "string" && runDirName(runId) === paths.name) return runId;
   }
+  return undefined;
 }
 
 /** Whether two stats of one path show the same file, unchanged. */

@@ -1,6 +1,5 @@
 import type { Stats } from "node:fs";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
-import type { StepRecord } from "@wf/core";
 import type { RunPaths } from "./layout.js";
 import { errnoCode, isMissing } from "./os-errors.js";
 import { exists } from "./read-records.js";
@@ -22,12 +21,22 @@ import { exists } from "./read-records.js";
  * confirm it.
  */
 export interface HeadHint {
-  record: StepRecord;
+  /** The step number head.json names. */
+  step: number;
+  /**
+   * Its parsed JSON, not checked: a hint is only trusted as far as the step
+   * files confirm it, and its record is checked when read as the head's.
+   */
+  value: unknown;
   /** The file head.json named when it was read, to tell whether it is still that step's file. */
   file: Stats;
 }
 
-/** head.json, or undefined when it is missing or not a step record (written by hand, or its data lost). */
+/**
+ * head.json, or undefined when it is missing, or not JSON naming a step
+ * number (written by hand, its data lost, or its step file damaged: readers
+ * then search the step files, and read the head's file as any step).
+ */
 export async function readHeadHint(paths: RunPaths): Promise<HeadHint | undefined> {
   let handle: FileHandle;
   try {
@@ -47,18 +56,15 @@ export async function readHeadHint(paths: RunPaths): Promise<HeadHint | undefine
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    const text = bytes.toString("utf8", 0, length);
-    let record: Partial<StepRecord> | null;
+    let value: unknown;
     try {
-      record = JSON.parse(text) as typeof record;
+      value = JSON.parse(bytes.toString("utf8", 0, length));
     } catch {
       return undefined;
     }
-    const step = record?.step;
-    if (typeof record !== "object" || !Number.isSafeInteger(step) || (step as number) < 0) {
-      return undefined;
-    }
-    return { record: record as StepRecord, file };
+    const step = (value as { step?: unknown } | null)?.step;
+    if (typeof step !== "number" || !Number.isSafeInteger(step) || step < 0) return undefined;
+    return { step, value, file };
   } finally {
     await handle.close();
   }

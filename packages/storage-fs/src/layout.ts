@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CorruptRecordError, StorageUnavailableError } from "@wf/core";
+import { CorruptRecordError, StorageMisconfiguredError } from "@wf/core";
 import {
   publishNewFile,
   removeStaleTemps,
@@ -8,7 +8,7 @@ import {
   tempPath,
   writeNewFile,
 } from "./atomic-write.js";
-import { encodeId } from "./encode-id.js";
+import { decodeId, encodeId } from "./encode-id.js";
 import { errnoCode, STORAGE_NAME } from "./os-errors.js";
 import { readJsonFile } from "./read-records.js";
 
@@ -56,6 +56,11 @@ export function runDirName(runId: string): string {
   return RUN_PREFIX + encodeId(runId);
 }
 
+/** The run id a run directory's name encodes, when the name can tell (not a hashed long id). */
+export function runIdOfDirName(name: string): string | undefined {
+  return isRunDirName(name) ? decodeId(name.slice(RUN_PREFIX.length)) : undefined;
+}
+
 export function stepFileName(step: number): string {
   return `${String(step).padStart(STEP_DIGITS, "0")}.json`;
 }
@@ -69,6 +74,8 @@ export function parseStepFileName(name: string): number | null {
 /** Paths of one run's files. */
 export class RunPaths {
   readonly workflowDir: string;
+  /** The run directory's name, `r-<run>`. */
+  readonly name: string;
   readonly dir: string;
   readonly runFile: string;
   readonly headFile: string;
@@ -76,6 +83,7 @@ export class RunPaths {
 
   constructor(workflowDir: string, runDir: string) {
     this.workflowDir = workflowDir;
+    this.name = runDir;
     this.dir = join(workflowDir, runDir);
     this.runFile = join(this.dir, RUN_FILE);
     this.headFile = join(this.dir, HEAD_FILE);
@@ -105,9 +113,9 @@ export async function checkLayout(root: string): Promise<boolean> {
     throw new CorruptRecordError(marker, `its "version" is not a layout version`);
   }
   if ((version as number) > LAYOUT_VERSION) {
-    throw new StorageUnavailableError(
+    throw new StorageMisconfiguredError(
       STORAGE_NAME,
-      `${root} has layout version ${version}, newer than this @wf/storage-fs reads (${LAYOUT_VERSION}); upgrade @wf/storage-fs`,
+      `${root} has layout version ${version}, newer than this @wf/storage-fs reads (${LAYOUT_VERSION}); upgrade @wf/storage-fs, or pass another \`dir\``,
     );
   }
   return true;
@@ -124,9 +132,11 @@ export async function createLayout(root: string, durable: boolean): Promise<void
   } catch (error) {
     const code = errnoCode(error);
     if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
-    throw new StorageUnavailableError(STORAGE_NAME, `${root} is not a directory (${code})`, {
-      cause: error,
-    });
+    throw new StorageMisconfiguredError(
+      STORAGE_NAME,
+      `${root} is not a directory (${code}): a file is in the way; move it, or pass another \`dir\``,
+      { cause: error },
+    );
   }
   await removeStaleTemps(root);
   const temp = tempPath(root);

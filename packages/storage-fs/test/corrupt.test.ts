@@ -1,11 +1,15 @@
 // What the adapter does with a journal directory that is not pristine: torn
-// or garbage files, temporary files left by crashes, hostile ids that try to
-// leave the directory, and an unusable directory. (For a head.json left
-// behind by a crash, see head.test.ts.)
-import { mkdir, readdir, readFile, truncate, utimes, writeFile } from "node:fs/promises";
+// or garbage files, records that parse but are not what they should be,
+// temporary files left by crashes, and ids that try to leave the directory.
+// (For a head.json left behind by a crash, see head.test.ts; for listing and
+// deleting damaged runs, damaged-runs.test.ts; for a disk that refuses,
+// disk-errors.test.ts.)
+import { mkdir, readdir, readFile, rm, truncate, utimes, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { CorruptRecordError, Node, WorkflowEngine } from "@wf/core";
 import { describe, expect, it } from "vitest";
 import { FileSystemStorage } from "../src/index.js";
+import { RunPaths } from "../src/layout.js";
 import { allSteps, rejection, sampleRun, sampleStep, seed, useTempDir, walk } from "./helpers.js";
 
 const twoMinutesAgo = () => new Date(Date.now() - 120_000);
@@ -52,7 +56,6 @@ describe("corrupt records", () => {
       () => storage.getRun("wf", "run"),
       () => storage.getLatestStep("wf", "run"),
       () => storage.listSteps("wf", "run"),
-      () => storage.listRuns("wf"),
       () => storage.appendStep(sampleStep("wf", "run", 2)),
     ]) {
       const error = await rejection(call());
@@ -65,6 +68,144 @@ describe("corrupt records", () => {
     const { storage, paths } = await seed(tempDir(), "wf", "run", 0);
     await writeFile(paths.runFile, JSON.stringify({ ...sampleRun("wf", "run"), headStep: "x" }));
     expect((await rejection(storage.getRun("wf", "run"))).code).toBe("CORRUPT_RECORD");
+  });
+});
+
+/** Counts its visits in the shared state. */
+class Visit extends Node<{ visits: number }> {
+  override cleanup(shared: { visits: number }) {
+    shared.visits += 1;
+  }
+}
+
+/** A two-node workflow journalled in `dir`. */
+function visits(dir: string) {
+  return {
+    workflowId: "wf",
+    nodes: [new Visit({ id: "a" }), new Visit({ id: "b" })],
+    edges: [{ from: "a", to: "b" }],
+    initialState: { visits: 0 },
+    storage: new FileSystemStorage({ dir }),
+  };
+}
+
+/** Rewrites step `step`'s file in place, as a disk or a hand would: head.json, a second name of the head's file, changes with it. */
+async function damageStep(
+  paths: RunPaths,
+  step: number,
+  change: (record: Record<string, unknown>) => unknown,
+) {
+  const file = paths.stepFile(step);
+  const record = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  await writeFile(file, JSON.stringify(change(record)));
+}
+
+/** The error a read rejected with, checked to be CORRUPT_RECORD at `location`. */
+async function expectCorruptAt(call: Promise<unknown>, location: string) {
+  const error = await rejection(call);
+  expect(error.code, error.message).toBe("CORRUPT_RECORD");
+  expect(error).toBeInstanceOf(CorruptRecordError);
+  expect((error as CorruptRecordError).location).toBe(location);
+  expect(error.message).toContain(location);
+}
+
+describe("records are checked when read, not trusted after JSON.parse", () => {
+  const tempDir = useTempDir("checked");
+
+  it('a completed run whose head step holds shared: "oops" is not reopened: CORRUPT_RECORD naming the step file, nothing written', async () => {
+    const dir = tempDir();
+    const engine = await WorkflowEngine.create(visits(dir));
+    expect(await engine.run()).toBe("completed");
+    const paths = RunPaths.of(dir, "wf", engine.runId);
+    const head = (await engine.storage.getLatestStep("wf", engine.runId)).step;
+    await damageStep(paths, head, (record) => ({ ...record, shared: "oops" }));
+    expect(JSON.parse(await readFile(paths.headFile, "utf8")).shared).toBe("oops");
+    const before = await walk(dir);
+
+    const reopened = WorkflowEngine.create({ ...visits(dir), runId: engine.runId });
+    await expectCorruptAt(reopened, paths.stepFile(head));
+    const storage = new FileSystemStorage({ dir });
+    await expectCorruptAt(storage.getLatestStep("wf", engine.runId), paths.stepFile(head));
+    await expectCorruptAt(storage.getStep("wf", engine.runId, head), paths.stepFile(head));
+    expect(await walk(dir)).toEqual(before);
+  });
+
+  it('a head step holding only {"step":4} is CORRUPT_RECORD naming the step file on every read, not a TypeError', async () => {
+    const dir = tempDir();
+    const { storage, paths } = await seed(dir, "wf", "run", 4);
+    await writeFile(paths.stepFile(4), '{"step":4}');
+    await expectCorruptAt(storage.getLatestStep("wf", "run"), paths.stepFile(4));
+    await expectCorruptAt(storage.getRun("wf", "run"), paths.stepFile(4));
+    await expectCorruptAt(storage.getStep("wf", "run", 4), paths.stepFile(4));
+    await expectCorruptAt(
+      WorkflowEngine.create({ ...visits(dir), runId: "run" }),
+      paths.stepFile(4),
+    );
+  });
+
+  it("a head step whose nodeStatuses is null is CORRUPT_RECORD naming the step file, for the engine too", async () => {
+    const dir = tempDir();
+    const engine = await WorkflowEngine.create(visits(dir));
+    await engine.step();
+    const paths = RunPaths.of(dir, "wf", engine.runId);
+    await damageStep(paths, 1, (record) => ({ ...record, nodeStatuses: null }));
+    await expectCorruptAt(
+      WorkflowEngine.create({ ...visits(dir), runId: engine.runId }),
+      paths.stepFile(1),
+    );
+    await expectCorruptAt(
+      new FileSystemStorage({ dir }).getLatestStep("wf", engine.runId),
+      paths.stepFile(1),
+    );
+  });
+
+  it("a head step with a status outside the enum makes getRun CORRUPT_RECORD naming the step file", async () => {
+    const { storage, paths } = await seed(tempDir(), "wf", "run", 2);
+    await damageStep(paths, 2, (record) => ({ ...record, status: "bogus" }));
+    await expectCorruptAt(storage.getRun("wf", "run"), paths.stepFile(2));
+    await expectCorruptAt(storage.getLatestStep("wf", "run"), paths.stepFile(2));
+  });
+
+  it("run.json holding {} is CORRUPT_RECORD naming it on every call, not INVALID_ID", async () => {
+    const { storage, paths } = await seed(tempDir(), "wf", "run", 1);
+    await writeFile(paths.runFile, "{}");
+    await expectCorruptAt(storage.getRun("wf", "run"), paths.runFile);
+    await expectCorruptAt(storage.getLatestStep("wf", "run"), paths.runFile);
+    await expectCorruptAt(storage.listSteps("wf", "run"), paths.runFile);
+    await expectCorruptAt(storage.appendStep(sampleStep("wf", "run", 2)), paths.runFile);
+    const page = await storage.listRuns("wf");
+    expect(page.items).toEqual([]);
+    expect(page.damaged).toEqual([
+      { runId: "run", location: paths.runFile, reason: expect.any(String) },
+    ]);
+    expect(await readdir(paths.stepsDir)).toHaveLength(2);
+  });
+
+  it("run.json with a status outside the enum is CORRUPT_RECORD naming it", async () => {
+    const { storage, paths } = await seed(tempDir(), "wf", "run", 0);
+    await writeFile(paths.runFile, JSON.stringify({ ...sampleRun("wf", "run"), status: "bogus" }));
+    await expectCorruptAt(storage.getRun("wf", "run"), paths.runFile);
+  });
+
+  it("a step file missing between the run's first step and its head is CORRUPT_RECORD naming it; past the head is STEP_NOT_FOUND", async () => {
+    const { storage, paths } = await seed(tempDir(), "wf", "run", 3);
+    await rm(paths.stepFile(1));
+    await expectCorruptAt(storage.getStep("wf", "run", 1), paths.stepFile(1));
+    await expectCorruptAt(allSteps(storage, "wf", "run"), paths.stepFile(1));
+    expect((await rejection(storage.getStep("wf", "run", 4))).code).toBe("STEP_NOT_FOUND");
+  });
+
+  it("a fork whose first step file is missing is CORRUPT_RECORD on listSteps, not a shorter list", async () => {
+    const dir = tempDir();
+    const storage = new FileSystemStorage({ dir });
+    const run = sampleRun("wf", "fork", { headStep: 5, forkedFrom: { runId: "source", step: 5 } });
+    await storage.createRun(run, sampleStep("wf", "fork", 5));
+    for (let step = 6; step <= 8; step++) await storage.appendStep(sampleStep("wf", "fork", step));
+    const paths = RunPaths.of(dir, "wf", "fork");
+    await rm(paths.stepFile(5));
+    await expectCorruptAt(allSteps(storage, "wf", "fork"), paths.stepFile(5));
+    await expectCorruptAt(storage.getStep("wf", "fork", 5), paths.stepFile(5));
+    expect((await rejection(storage.getStep("wf", "fork", 4))).code).toBe("STEP_NOT_FOUND");
   });
 });
 
@@ -113,16 +254,12 @@ describe("temporary files left by a crash", () => {
   });
 });
 
-/** Ids that try to escape the directory, fold together, or upset a file system. */
-const HOSTILE_IDS = [
-  "../x",
-  "..",
-  ".",
-  "a/b",
-  "a\\b",
-  "/abs",
-  "C:\\x",
-  "a:b",
+/**
+ * Ids the id rule accepts that an encoding could still get wrong: Windows
+ * device names, names differing only in case, dots, and ids whose escaped
+ * form is long enough to be hashed.
+ */
+const ENCODED_IDS = [
   "CON",
   "con",
   "nul.txt",
@@ -133,35 +270,45 @@ const HOSTILE_IDS = [
   "RUN",
   "a.b",
   "a_b",
-  "a%2eb",
-  "a%2Eb",
+  "a-b",
+  ".hidden",
   "trailing.",
-  "trailing ",
-  'a*?<>|"b',
-  "ünïcödé-日本-🙂",
-  "\uD800",
-  "\uFFFD",
-  "x".repeat(300),
-  "X".repeat(300),
-  `${"x".repeat(299)}y`,
+  "x".repeat(128),
+  "X".repeat(128),
+  `${"X".repeat(127)}Y`,
+  ".".repeat(128),
+];
+/** Ids the rule refuses, among them every one that would reach a path outside its run. */
+const REFUSED_IDS = [
+  "../x",
+  "..",
+  ".",
+  "a/b",
+  "a\\b",
+  "/abs",
+  "C:\\x",
   "",
+  "a b",
+  "ünï",
+  "\uD800",
+  "x".repeat(129),
 ];
 const RESERVED_WINDOWS_NAME = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
 
-describe("hostile ids", () => {
+describe("ids on disk", () => {
   const tempDir = useTempDir("ids");
 
-  it("stay inside dir, in portable names, and each stays its own workflow and run", async () => {
+  it("ids the rule accepts stay inside dir, in portable names, each its own workflow and run", async () => {
     const sandbox = tempDir();
     const dir = join(sandbox, "logs");
     const storage = new FileSystemStorage({ dir });
-    for (const id of HOSTILE_IDS) {
+    for (const id of ENCODED_IDS) {
       await storage.createRun(sampleRun(id, "run"), sampleStep(id, "run", 0, { shared: { id } }));
       await storage.createRun(
-        sampleRun("hostile", id),
-        sampleStep("hostile", id, 0, { shared: { id } }),
+        sampleRun("encoded", id),
+        sampleStep("encoded", id, 0, { shared: { id } }),
       );
-      await storage.appendStep(sampleStep("hostile", id, 1, { shared: { id } }));
+      await storage.appendStep(sampleStep("encoded", id, 1, { shared: { id } }));
     }
 
     // Nothing was created beside the journal directory.
@@ -184,54 +331,35 @@ describe("hostile ids", () => {
       expect(new Set(names).size, parent).toBe(names.length);
 
     const workflows = await storage.listWorkflows({ limit: 1000 });
-    expect(workflows.items).toEqual([...new Set([...HOSTILE_IDS, "hostile"])].sort());
-    const runs = await storage.listRuns("hostile", { limit: 1000 });
-    expect(runs.items.map((r) => r.runId).sort()).toEqual([...HOSTILE_IDS].sort());
-    for (const id of HOSTILE_IDS) {
+    expect(workflows.items).toEqual([...new Set([...ENCODED_IDS, "encoded"])].sort());
+    const runs = await storage.listRuns("encoded", { limit: 1000 });
+    expect(runs.items.map((r) => r.runId).sort()).toEqual([...ENCODED_IDS].sort());
+    for (const id of ENCODED_IDS) {
       expect((await storage.getStep(id, "run", 0)).shared).toEqual({ id });
-      expect((await storage.getLatestStep("hostile", id)).shared).toEqual({ id });
-      expect((await storage.getRun("hostile", id)).runId).toBe(id);
+      expect((await storage.getLatestStep("encoded", id)).shared).toEqual({ id });
+      expect((await storage.getRun("encoded", id)).runId).toBe(id);
     }
   });
-});
 
-describe("an unusable journal directory", () => {
-  const tempDir = useTempDir("unusable");
-
-  it("a dir below a regular file fails writes with STORAGE_UNAVAILABLE naming it", async () => {
-    const file = join(tempDir(), "file");
-    await writeFile(file, "not a directory");
-    const storage = new FileSystemStorage({ dir: join(file, "logs") });
-    const error = await rejection(
-      storage.createRun(sampleRun("wf", "run"), sampleStep("wf", "run", 0)),
-    );
-    expect(error.code).toBe("STORAGE_UNAVAILABLE");
-    expect(error.message).toContain(join(file, "logs"));
-    // Reads find nothing there rather than failing.
-    expect((await rejection(storage.getRun("wf", "run"))).code).toBe("RUN_NOT_FOUND");
-  });
-
-  it("a layout written by a newer version is refused with STORAGE_UNAVAILABLE", async () => {
-    const dir = tempDir();
-    await writeFile(join(dir, ".wf-layout.json"), JSON.stringify({ version: 99 }));
-    const storage = new FileSystemStorage({ dir });
-    const error = await rejection(storage.listWorkflows());
-    expect(error.code).toBe("STORAGE_UNAVAILABLE");
-    expect(error.message).toContain("layout version 99");
-  });
-
-  it("stores opening one new directory at once agree on a single layout marker", async () => {
-    const dir = join(tempDir(), "logs");
-    const stores = Array.from({ length: 12 }, () => new FileSystemStorage({ dir }));
-    await Promise.all(
-      stores.map((store, i) =>
-        store.createRun(sampleRun("wf", `run-${i}`), sampleStep("wf", `run-${i}`, 0)),
-      ),
-    );
-    expect(JSON.parse(await readFile(join(dir, ".wf-layout.json"), "utf8"))).toEqual({
-      version: 1,
-    });
-    expect((await readdir(dir)).sort()).toEqual([".wf-layout.json", "w-wf"]);
-    expect((await stores[0]?.listRuns("wf"))?.items).toHaveLength(12);
+  it("ids the rule refuses are INVALID_ID on every method and create nothing, not even the journal directory", async () => {
+    const sandbox = tempDir();
+    const storage = new FileSystemStorage({ dir: join(sandbox, "logs") });
+    for (const id of REFUSED_IDS) {
+      for (const call of [
+        () => storage.createRun(sampleRun(id, "run"), sampleStep(id, "run", 0)),
+        () => storage.createRun(sampleRun("wf", id), sampleStep("wf", id, 0)),
+        () => storage.appendStep(sampleStep("wf", id, 1)),
+        () => storage.appendStep(sampleStep(id, "run", 1)),
+        () => storage.getRun("wf", id),
+        () => storage.getStep(id, "run", 0),
+        () => storage.getLatestStep("wf", id),
+        () => storage.listSteps(id, "run"),
+        () => storage.listRuns(id),
+        () => storage.deleteRun("wf", id),
+      ]) {
+        expect((await rejection(call())).code, JSON.stringify(id)).toBe("INVALID_ID");
+      }
+    }
+    expect(await readdir(sandbox)).toEqual([]);
   });
 });

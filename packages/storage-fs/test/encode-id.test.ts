@@ -1,6 +1,7 @@
-// encodeId: ids become one portable, lowercase path component, injectively.
+// encodeId: ids become one portable, lowercase path component, injectively;
+// decodeId tells the id back from a name that is not hashed.
 import { describe, expect, it } from "vitest";
-import { encodeId } from "../src/encode-id.js";
+import { decodeId, encodeId } from "../src/encode-id.js";
 
 describe("encodeId", () => {
   it.each([
@@ -39,5 +40,29 @@ describe("encodeId", () => {
     expect(encodeId("X".repeat(300))).toBe(long);
     expect(encodeId(`${"X".repeat(299)}Y`)).not.toBe(long);
     for (const id of ["%h", "a%hb", "%68"]) expect(encodeId(id)).not.toContain("%h");
+  });
+});
+
+describe("decodeId", () => {
+  it("gives back every id whose name is not hashed", () => {
+    for (const id of [
+      "run",
+      "Run",
+      "my_flow-v1.2",
+      ".a",
+      "..a",
+      "CON",
+      "X".repeat(53),
+      "日-\u0000",
+    ]) {
+      expect(decodeId(encodeId(id))).toBe(id);
+    }
+  });
+
+  it("cannot tell a hashed long id, or a name encodeId never makes", () => {
+    expect(decodeId(encodeId("X".repeat(128)))).toBeUndefined();
+    for (const name of ["%2E", "%u0041", "A", "a.b", "%zz", "%u00e9x%"]) {
+      expect(decodeId(name), name).toBeUndefined();
+    }
   });
 });
