@@ -1,7 +1,7 @@
 /**
  * The schema's versions, oldest first. Each is applied once, in its own
  * transaction, by `migrate()`; the version reached is recorded in
- * `schema_migrations`. Never edit a released migration: append a new one.
+ * `wf_schema_version`. Never edit a released migration: append a new one.
  *
  * Why `text` and not `jsonb` for records: jsonb cannot hold the string
  * "\u0000" (nor keep key order, duplicate keys or number spelling), and the

@@ -47,7 +47,7 @@ export interface PostgresStorageOptions {
    * Bring the schema up to date on first use (serialised with an advisory
    * lock, safe with many processes starting at once). With `false`, run
    * `storage.migrate()` yourself; until then every call fails with
-   * STORAGE_UNAVAILABLE naming the missing version. Default true.
+   * STORAGE_MISCONFIGURED naming the missing version. Default true.
    */
   autoMigrate?: boolean;
 }

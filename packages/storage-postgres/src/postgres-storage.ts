@@ -1,21 +1,28 @@
 import {
+  assertValidId,
   CorruptRecordError,
+  checkListOptions,
+  type DamagedRun,
   decodeCursor,
   encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
+  type JsonValue,
   type ListRunsOptions,
   type ListStepsOptions,
+  MAX_PAGE_SIZE,
   type Page,
-  pageSize,
-  RUN_STATUSES,
   RunExistsError,
   type RunMetadata,
   RunNotFoundError,
+  type RunPage,
   StepConflictError,
   StepNotFoundError,
   type StepRecord,
   type StorageCapabilities,
   StorageClosedError,
-  StorageUnavailableError,
+  StorageMisconfiguredError,
   type WorkflowStorage,
 } from "@wf/core";
 import { Connection } from "./connection.js";
@@ -23,14 +30,24 @@ import { asStorageError, STORAGE_NAME } from "./driver-errors.js";
 import { assertKnownVersion, migrate, schemaVersion } from "./migrate.js";
 import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import { type PostgresStorageOptions, resolveSettings, type Settings } from "./options.js";
-import { type RunRow, runFromRow, stepFromText } from "./rows.js";
+import { type RunRow, runFromRow, stepFromText, stepLocation } from "./rows.js";
 import { quoteSchema } from "./schema-name.js";
 import { type Statements, statementsFor } from "./statements.js";
-import { assertStorableId, isStorable } from "./stored-ids.js";
+import { isStorableText } from "./storable-text.js";
 
 const UNIQUE_VIOLATION = "23505";
 /** Step numbers live in `integer` columns. */
 const MAX_STEP = 2_147_483_647;
+/**
+ * Most runs one page of a status-filtered listing reads. Matches of a rare
+ * status can lie far apart, and every run between them is read (to report
+ * damaged ones); past this many the page ends early, with a cursor, so no
+ * call reads more rows than the largest unfiltered page.
+ */
+const SCAN_BUDGET = MAX_PAGE_SIZE;
+
+/** A `runs` row as the listings read it. */
+type ListedRun = RunRow & { run_id: string; created_at: string };
 
 /**
  * The journal in PostgreSQL: a `runs` row per run and a `steps` row per
@@ -72,14 +89,13 @@ export class PostgresStorage implements WorkflowStorage {
       this.#ready = Promise.resolve();
       return version;
     } catch (error) {
-      throw asStorageError(error);
+      throw asStorageError(error, this.schema);
     }
   }
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     this.#assertOpen();
-    assertStorableId(run.workflowId, "workflowId");
-    assertStorableId(run.runId, "runId");
+    assertIds(run.workflowId, run.runId);
     if (first.step !== run.headStep) {
       throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
     }
@@ -105,8 +121,7 @@ export class PostgresStorage implements WorkflowStorage {
   async appendStep(record: StepRecord): Promise<void> {
     this.#assertOpen();
     const { workflowId, runId, step } = record;
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
+    assertIds(workflowId, runId);
     await this.#operation(async () => {
       // A step number no head can precede cannot be appended; only say why.
       if (isStepNumber(step) && step >= 1) {
@@ -138,24 +153,22 @@ export class PostgresStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
+    assertIds(workflowId, runId);
     const rows = await this.#operation(() =>
       this.#connection.query<RunRow>(this.#sql.getRun, [workflowId, runId]),
     );
     const row = rows[0];
     if (!row) throw new RunNotFoundError(workflowId, runId);
-    return runFromRow(row, this.#runLocation(workflowId, runId));
+    return runFromRow(row, this.schema, workflowId, runId);
   }
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
+    assertIds(workflowId, runId);
     // -1 is never stored: a step number the column cannot hold is simply absent.
     const probe = isStepNumber(step) ? step : -1;
     const rows = await this.#operation(() =>
-      this.#connection.query<{ record: string | null }>(this.#sql.getStep, [
+      this.#connection.query<Partial<RunRow> & { record: string | null }>(this.#sql.getStep, [
         workflowId,
         runId,
         probe,
@@ -163,14 +176,18 @@ export class PostgresStorage implements WorkflowStorage {
     );
     const row = rows[0];
     if (!row) throw new RunNotFoundError(workflowId, runId);
-    if (row.record === null) throw new StepNotFoundError(workflowId, runId, step);
-    return stepFromText(row.record, this.#stepLocation(workflowId, runId, step));
+    if (row.record !== null) return stepFromText(row.record, this.schema, workflowId, runId, step);
+    if (!isStepNumber(step)) throw new StepNotFoundError(workflowId, runId, step);
+    const run = runFromRow(row as RunRow, this.schema, workflowId, runId);
+    if (step < firstStep(run) || step > run.headStep) {
+      throw new StepNotFoundError(workflowId, runId, step);
+    }
+    throw missingStep(this.schema, workflowId, runId, step);
   }
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
+    assertIds(workflowId, runId);
     const rows = await this.#operation(() =>
       this.#connection.query<{ head_step: number; record: string | null }>(
         this.#sql.getLatestStep,
@@ -179,11 +196,8 @@ export class PostgresStorage implements WorkflowStorage {
     );
     const row = rows[0];
     if (!row) throw new RunNotFoundError(workflowId, runId);
-    const location = this.#stepLocation(workflowId, runId, row.head_step);
-    if (row.record === null) {
-      throw new CorruptRecordError(location, "the run's head step is missing");
-    }
-    return stepFromText(row.record, location);
+    if (row.record === null) throw missingStep(this.schema, workflowId, runId, row.head_step);
+    return stepFromText(row.record, this.schema, workflowId, runId, row.head_step);
   }
 
   async listSteps(
@@ -192,61 +206,77 @@ export class PostgresStorage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? stepCursor(options.cursor) : -1;
-    const rows = await this.#operation(async () => {
-      const page = await this.#connection.query<{ step: number; record: string }>(
+    assertIds(workflowId, runId);
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? -1 : decodeCursor(cursor, isStepCursor);
+    const rows = await this.#operation(() =>
+      this.#connection.query<Partial<RunRow> & { step: number | null; record: string | null }>(
         this.#sql.listSteps,
         [workflowId, runId, after, limit + 1],
-      );
-      if (page.length === 0) {
-        const heads = await this.#connection.query(this.#sql.headStep, [workflowId, runId]);
-        if (heads.length === 0) throw new RunNotFoundError(workflowId, runId);
-      }
-      return page;
+      ),
+    );
+    const runRow = rows.find((row) => row.step === null);
+    if (!runRow) throw new RunNotFoundError(workflowId, runId);
+    const run = runFromRow(runRow as RunRow, this.schema, workflowId, runId);
+    // Sorted here so that nothing rests on the order UNION ALL happens to emit.
+    const stored = rows
+      .filter((row): row is typeof row & { step: number; record: string } => row.step !== null)
+      .sort((a, b) => a.step - b.step);
+    const page = stored.slice(0, limit);
+    // Steps from the first one the run stores to its head are all there, or the journal is damaged.
+    let expected = Math.max(after + 1, firstStep(run));
+    const items = page.map((row) => {
+      if (row.step > expected) throw missingStep(this.schema, workflowId, runId, expected);
+      expected = Math.max(expected, row.step + 1);
+      return stepFromText(row.record, this.schema, workflowId, runId, row.step);
     });
-    const items = rows
-      .slice(0, limit)
-      .map((row) => stepFromText(row.record, this.#stepLocation(workflowId, runId, row.step)));
-    const last = rows[limit - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.step) : null,
-    };
+    const more = stored.length > limit;
+    if (!more && expected <= run.headStep) {
+      throw missingStep(this.schema, workflowId, runId, expected);
+    }
+    const last = items.at(-1);
+    return { items, nextCursor: more && last ? encodeCursor(last.step) : null };
   }
 
-  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
+  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<RunPage> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? runCursor(options.cursor) : null;
-    const { status } = options;
-    // No run can have a status outside the list, as in the reference store.
-    if (status !== undefined && !RUN_STATUSES.includes(status)) {
-      return { items: [], nextCursor: null };
+    assertValidId(workflowId, "workflowId");
+    const { limit, cursor, status } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isRunCursor);
+    const keys = after ?? [];
+    if (status === undefined) {
+      const rows = await this.#operation(() =>
+        this.#connection.query<ListedRun>(this.#sql.listRuns(after !== null), [
+          workflowId,
+          limit + 1,
+          ...keys,
+        ]),
+      );
+      const page = rows.slice(0, limit);
+      return {
+        ...this.#checkRuns(workflowId, page, undefined),
+        nextCursor: nextRunCursor(page, rows.length > limit),
+      };
     }
-    const values: unknown[] = [workflowId, limit + 1];
-    if (status !== undefined) values.push(status);
-    if (after) values.push(...after);
-    const text = this.#sql.listRuns({ status: status !== undefined, after: after !== null });
+    // Every run between the cursor and the page's last match, whatever its
+    // status, at most SCAN_BUDGET of them (see statements.ts).
     const rows = await this.#operation(() =>
-      this.#connection.query<RunRow & { run_id: string; created_at: string }>(text, values),
+      this.#connection.query<ListedRun & { more: boolean }>(
+        this.#sql.listRunsWithStatus(after !== null),
+        [workflowId, limit + 1, status, SCAN_BUDGET + 1, ...keys],
+      ),
     );
-    const page = rows.slice(0, limit);
-    const items = page.map((row) => runFromRow(row, this.#runLocation(workflowId, row.run_id)));
-    const last = page.at(-1);
+    const window = rows.slice(0, SCAN_BUDGET);
     return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor([last.created_at, last.run_id]) : null,
+      ...this.#checkRuns(workflowId, window, status),
+      nextCursor: nextRunCursor(window, rows.length > SCAN_BUDGET || rows[0]?.more === true),
     };
   }
 
   async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
     this.#assertOpen();
-    const limit = pageSize(options.limit);
-    const after = options.cursor ? workflowCursor(options.cursor) : null;
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isWorkflowCursor);
     const values = after === null ? [limit + 1] : [limit + 1, after];
     const rows = await this.#operation(() =>
       this.#connection.query<{ workflow_id: string }>(
@@ -264,8 +294,8 @@ export class PostgresStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     this.#assertOpen();
-    assertStorableId(workflowId, "workflowId");
-    assertStorableId(runId, "runId");
+    assertIds(workflowId, runId);
+    // Reads nothing of the run first: a run whose rows are damaged is deleted all the same.
     const rows = await this.#operation(() =>
       this.#connection.query(this.#sql.deleteRun, [workflowId, runId]),
     );
@@ -288,13 +318,13 @@ export class PostgresStorage implements WorkflowStorage {
       await this.#schemaReady();
       return await work();
     } catch (error) {
-      throw asStorageError(error);
+      throw asStorageError(error, this.schema);
     }
   }
 
   /**
-   * Checks the schema version once per store (one cheap query when it is up
-   * to date) and migrates if needed. A failure is not remembered, so the
+   * Checks the schema version once per store (a catalog query and a version
+   * query when it is up to date) and migrates if needed. A failure is not remembered, so the
    * next call tries again: a server that comes back is used again.
    */
   #schemaReady(): Promise<void> {
@@ -306,11 +336,14 @@ export class PostgresStorage implements WorkflowStorage {
   }
 
   async #prepareSchema(): Promise<void> {
-    const version = await this.#connection.withClient((db) => schemaVersion(db, this.#quoted));
+    const { version, earlier } = await this.#connection.withClient((db) =>
+      schemaVersion(db, this.#quoted, this.schema),
+    );
     assertKnownVersion(version, this.schema);
-    if (version === LATEST_SCHEMA_VERSION) return;
+    // A schema an earlier version set up is used as it is; migrating adopts its version table.
+    if (version === LATEST_SCHEMA_VERSION && (!earlier || !this.#settings.autoMigrate)) return;
     if (!this.#settings.autoMigrate) {
-      throw new StorageUnavailableError(
+      throw new StorageMisconfiguredError(
         STORAGE_NAME,
         `schema "${this.schema}" is at version ${version} and this version needs ` +
           `${LATEST_SCHEMA_VERSION}; run storage.migrate() (autoMigrate is off)`,
@@ -319,45 +352,75 @@ export class PostgresStorage implements WorkflowStorage {
     await migrate(this.#connection, this.#quoted, this.schema);
   }
 
-  #runLocation(workflowId: string, runId: string): string {
-    return `${this.schema}.runs (workflow_id ${JSON.stringify(workflowId)}, run_id ${JSON.stringify(runId)})`;
+  /**
+   * The page's runs, each checked: a healthy run with the status asked for
+   * is an item, a damaged one (its metadata or bookkeeping columns) is
+   * reported, whatever its status column says.
+   */
+  #checkRuns(
+    workflowId: string,
+    rows: ListedRun[],
+    status: string | undefined,
+  ): Omit<RunPage, "nextCursor"> {
+    const items: RunMetadata[] = [];
+    const damaged: DamagedRun[] = [];
+    for (const row of rows) {
+      try {
+        const run = runFromRow(row, this.schema, workflowId, row.run_id);
+        if (status === undefined || run.status === status) items.push(run);
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        damaged.push({ runId: row.run_id, location: error.location, reason: error.reason });
+      }
+    }
+    return { items, damaged };
   }
+}
 
-  #stepLocation(workflowId: string, runId: string, step: number): string {
-    return `${this.schema}.steps (workflow_id ${JSON.stringify(workflowId)}, run_id ${JSON.stringify(runId)}, step ${step})`;
-  }
+/** The id rule, applied to every call before anything reaches the server. */
+function assertIds(workflowId: string, runId: string): void {
+  assertValidId(workflowId, "workflowId");
+  assertValidId(runId, "runId");
 }
 
 function isStepNumber(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_STEP;
 }
 
-function notACursor(cursor: string): TypeError {
-  return new TypeError(`Not a cursor returned by this storage: ${JSON.stringify(cursor)}`);
+/** The first step a run stores: 0, or the step it was forked from. */
+function firstStep(run: RunMetadata): number {
+  return run.forkedFrom?.step ?? 0;
 }
 
-function stepCursor(cursor: string): number {
-  const step = decodeCursor(cursor);
-  if (!isStepNumber(step)) throw notACursor(cursor);
-  return step;
+/** A step between the run's first step and its head that has no row: the journal is damaged. */
+function missingStep(
+  schema: string,
+  workflowId: string,
+  runId: string,
+  step: number,
+): CorruptRecordError {
+  return new CorruptRecordError(
+    stepLocation(schema, workflowId, runId, step),
+    "the row is missing, though the step lies between the run's first step and its head",
+  );
 }
 
-function runCursor(cursor: string): [string, string] {
-  const key = decodeCursor(cursor);
-  if (
-    !Array.isArray(key) ||
-    key.length !== 2 ||
-    typeof key[0] !== "string" ||
-    typeof key[1] !== "string"
-  ) {
-    throw notACursor(cursor);
-  }
-  if (!isStorable(key[0]) || !isStorable(key[1])) throw notACursor(cursor);
-  return [key[0], key[1]];
+/** A listSteps position: -1 (before the first step) up to what the column holds. */
+function isStepCursor(position: JsonValue): position is number {
+  return isStepPosition(position) && position <= MAX_STEP;
 }
 
-function workflowCursor(cursor: string): string {
-  const key = decodeCursor(cursor);
-  if (!isStorable(key)) throw notACursor(cursor);
-  return key;
+/** A listRuns position: `[created_at, run_id]` of a row, text PostgreSQL can hold. */
+function isRunCursor(position: JsonValue): position is [string, string] {
+  return isRunPosition(position) && isStorableText(position[0]) && isStorableText(position[1]);
+}
+
+/** A listWorkflows position: a workflow id as stored. */
+function isWorkflowCursor(position: JsonValue): position is string {
+  return isTextPosition(position) && isStorableText(position);
+}
+
+function nextRunCursor(rows: ListedRun[], more: boolean): string | null {
+  const last = rows.at(-1);
+  return more && last ? encodeCursor([last.created_at, last.run_id]) : null;
 }

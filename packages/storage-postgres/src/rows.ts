@@ -1,5 +1,13 @@
-import { CorruptRecordError, type RunMetadata, type RunStatus, type StepRecord } from "@wf/core";
+import {
+  checkRunMetadata,
+  checkStepRecord,
+  parseRecordJson,
+  type RunMetadata,
+  type RunStatus,
+  type StepRecord,
+} from "@wf/core";
 
+/** The columns of a `runs` row that, with the stored JSON, make a RunMetadata. */
 export interface RunRow {
   metadata: string;
   head_step: number;
@@ -7,38 +15,54 @@ export interface RunRow {
   updated_at: string;
 }
 
+/** Where a run's row lives, as CORRUPT_RECORD names it: `schema.runs` and the key. */
+function runLocation(schema: string, workflowId: string, runId: string): string {
+  return `${schema}.runs (workflow_id ${JSON.stringify(workflowId)}, run_id ${JSON.stringify(runId)})`;
+}
+
+/** Where a step's row lives: `schema.steps` and the key. */
+export function stepLocation(
+  schema: string,
+  workflowId: string,
+  runId: string,
+  step: number,
+): string {
+  return `${schema}.steps (workflow_id ${JSON.stringify(workflowId)}, run_id ${JSON.stringify(runId)}, step ${step})`;
+}
+
 /**
- * The run's metadata: the JSON stored at creation with the columns an append
- * moves (head, status, update time) laid over it. Assigning to keys the
- * object already has keeps their order, so the result serialises as
+ * The run's metadata: the JSON stored at creation, checked, with the columns
+ * an append moves (head, status, update time) laid over it and checked again,
+ * since those columns are bookkeeping that can be damaged too. Assigning to
+ * keys the object already has keeps their order, so the result serialises as
  * `advanceRunMetadata` would have made it.
  */
-export function runFromRow(row: RunRow, location: string): RunMetadata {
-  const run = parseJson(row.metadata, location) as RunMetadata;
-  if (typeof run !== "object" || run === null || Array.isArray(run)) {
-    throw new CorruptRecordError(location, "the metadata is not a JSON object");
-  }
+export function runFromRow(
+  row: RunRow,
+  schema: string,
+  workflowId: string,
+  runId: string,
+): RunMetadata {
+  const key = runLocation(schema, workflowId, runId);
+  const location = `${key}, column metadata`;
+  const run = checkRunMetadata(parseRecordJson(row.metadata, location), location, {
+    workflowId,
+    runId,
+  });
   run.headStep = row.head_step;
   run.status = row.status;
   run.updatedAt = row.updated_at;
-  return run;
+  return checkRunMetadata(run, `${key}, columns head_step, status, updated_at`);
 }
 
-/** A step record from its stored JSON text, with `JSON.parse` so keys like `__proto__` stay data. */
-export function stepFromText(text: string, location: string): StepRecord {
-  const record = parseJson(text, location) as StepRecord;
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    throw new CorruptRecordError(location, "the record is not a JSON object");
-  }
-  return record;
-}
-
-function parseJson(text: string, location: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CorruptRecordError(location, `it is not valid JSON (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
+/** Step `step` of a run from its stored JSON text, checked to be that step of that run. */
+export function stepFromText(
+  text: string,
+  schema: string,
+  workflowId: string,
+  runId: string,
+  step: number,
+): StepRecord {
+  const location = stepLocation(schema, workflowId, runId, step);
+  return checkStepRecord(parseRecordJson(text, location), location, { workflowId, runId, step });
 }

@@ -11,7 +11,8 @@ export interface Statements {
   getStep: string;
   getLatestStep: string;
   listSteps: string;
-  listRuns(filter: { status: boolean; after: boolean }): string;
+  listRuns(after: boolean): string;
+  listRunsWithStatus(after: boolean): string;
   listWorkflows(after: boolean): string;
   deleteRun: string;
 }
@@ -52,15 +53,18 @@ export function statementsFor(s: string): Statements {
       SELECT workflow_id, run_id, $3::integer, $6 FROM advanced
       RETURNING step`,
 
-    // After an append matched nothing (RUN_NOT_FOUND or STEP_CONFLICT?) or a
-    // page of steps came back empty (RUN_NOT_FOUND or the end?).
+    // After an append matched nothing: RUN_NOT_FOUND or STEP_CONFLICT?
     headStep: `SELECT head_step FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
 
     getRun: `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
 
-    // A row for the run, with a null record when it lacks the step.
+    // A row for the run, with a null record when it lacks the step; then, and
+    // only then, the run's columns, to tell a step outside the run (not
+    // found) from one missing between its first step and its head (damage).
     getStep: `
-      SELECT steps.record
+      SELECT steps.record,
+             CASE WHEN steps.record IS NULL THEN runs.metadata END AS metadata,
+             runs.head_step, runs.status, runs.updated_at
       FROM ${s}.runs
       LEFT JOIN ${s}.steps
         ON steps.workflow_id = runs.workflow_id AND steps.run_id = runs.run_id AND steps.step = $3
@@ -75,28 +79,60 @@ export function statementsFor(s: string): Statements {
        AND steps.step = runs.head_step
       WHERE runs.workflow_id = $1 AND runs.run_id = $2`,
 
-    // Keyset page of steps after $3, in primary-key order. Steps cannot
-    // outlive their run (foreign key), so an empty page is the only case
-    // that needs headStep to tell an exhausted run from an unknown one.
+    // The run's row (step null), then a keyset page of its steps after $3 up
+    // to its head, in primary-key order: one statement, so one snapshot, in
+    // which the page can be checked for holes against the head and the first
+    // step the metadata names. The client tells the rows apart by step.
     listSteps: `
-      SELECT step, record FROM ${s}.steps
-      WHERE workflow_id = $1 AND run_id = $2 AND step > $3
-      ORDER BY step
-      LIMIT $4`,
+      SELECT NULL::integer AS step, NULL::text AS record, ${RUN_COLUMNS}
+      FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2
+      UNION ALL
+      (SELECT steps.step, steps.record, NULL, NULL, NULL, NULL
+       FROM ${s}.steps
+       WHERE steps.workflow_id = $1 AND steps.run_id = $2 AND steps.step > $3
+         AND steps.step <= (SELECT head_step FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2)
+       ORDER BY steps.step
+       LIMIT $4)`,
 
-    // Keyset pages newest first, from runs_newest_first or, with a status,
-    // runs_by_status_newest_first. Parameters: workflow, limit, then status,
-    // then the last row's (created_at, run_id).
-    listRuns({ status, after }) {
-      const where = ["workflow_id = $1"];
-      let next = 3;
-      if (status) where.push(`status = $${next++}`);
-      if (after) where.push(`(created_at, run_id) < ($${next}, $${next + 1})`);
+    // Keyset pages newest first from runs_newest_first. Parameters: workflow,
+    // limit, then the last row's (created_at, run_id).
+    listRuns(after) {
       return `
         SELECT run_id, created_at, ${RUN_COLUMNS} FROM ${s}.runs
-        WHERE ${where.join(" AND ")}
+        WHERE workflow_id = $1${after ? " AND (created_at, run_id) < ($3, $4)" : ""}
         ORDER BY created_at DESC, run_id DESC
         LIMIT $2`;
+    },
+
+    // A page of the runs with status $3 comes from runs_by_status_newest_first
+    // (at most $2 = limit + 1 keys). The rows returned are every run between
+    // the cursor and the page's last match, whatever their status, from
+    // runs_newest_first, at most $4 of them: each is read once in the whole
+    // listing, so a run whose row is damaged is reported on one page, whatever
+    // the filter. `more` says whether matches go on past the last one.
+    // Parameters: workflow, limit + 1, status, most rows, then the cursor.
+    listRunsWithStatus(after) {
+      const cursor = after ? " AND (created_at, run_id) < ($5, $6)" : "";
+      return `
+        WITH matching AS (
+          SELECT created_at, run_id,
+                 row_number() OVER (ORDER BY created_at DESC, run_id DESC) AS position
+          FROM (SELECT created_at, run_id FROM ${s}.runs
+                WHERE workflow_id = $1 AND status = $3${cursor}
+                ORDER BY created_at DESC, run_id DESC
+                LIMIT $2) page
+        ),
+        last_match AS (
+          SELECT created_at, run_id FROM matching
+          WHERE position = $2 - 1 AND EXISTS (SELECT 1 FROM matching WHERE position = $2)
+        )
+        SELECT run_id, created_at, ${RUN_COLUMNS}, EXISTS (SELECT 1 FROM last_match) AS more
+        FROM ${s}.runs
+        WHERE workflow_id = $1${cursor}
+          AND (created_at, run_id) >= (COALESCE((SELECT created_at FROM last_match), ''),
+                                       COALESCE((SELECT run_id FROM last_match), ''))
+        ORDER BY created_at DESC, run_id DESC
+        LIMIT $4`;
     },
 
     // Distinct workflow ids by skipping through the primary key (a loose

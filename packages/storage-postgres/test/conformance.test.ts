@@ -1,7 +1,7 @@
 // The whole @wf/storage-conformance suite against a real PostgreSQL, all in one schema.
 import { defineStorageConformance } from "@wf/storage-conformance";
 import { PostgresStorage } from "../src/index.js";
-import { postgresUrl, testSchema } from "./helpers.js";
+import { damageRecord, postgresUrl, testSchema } from "./helpers.js";
 
 const connectionString = postgresUrl();
 const schema = testSchema("conformance");
@@ -9,4 +9,5 @@ const schema = testSchema("conformance");
 defineStorageConformance({
   name: "PostgresStorage",
   create: () => new PostgresStorage({ connectionString, schema }),
+  damage: (target, text) => damageRecord(schema, target, text),
 });

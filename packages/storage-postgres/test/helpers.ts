@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StepRecord, WorkflowStorage } from "@wf/core";
-import { collectPages } from "@wf/storage-conformance";
+import { collectPages, type DamageTarget } from "@wf/storage-conformance";
 import { ChildFixture } from "@wf/test-services";
 import pg from "pg";
 import { inject } from "vitest";
@@ -37,7 +37,43 @@ export async function withSql<T>(
   }
 }
 
-export { rejection, sampleRun, sampleStep } from "@wf/storage-conformance";
+export { rejection, sampleRun, sampleStep, seedRun } from "@wf/storage-conformance";
+
+/**
+ * Damages a record behind the store's back, as the conformance `damage` hook
+ * does: `text` replaces the run row's `metadata` or a step row's `record`
+ * (inserting the step row if it is gone), or `null` deletes the step row.
+ * The run row's head_step, status and updated_at stay as they are.
+ */
+export async function damageRecord(
+  schema: string,
+  { workflowId, runId, record }: DamageTarget,
+  text: string | null,
+): Promise<void> {
+  await withSql(async (sql) => {
+    const key = [workflowId, runId];
+    if (record === "metadata") {
+      if (text === null)
+        throw new Error("run metadata cannot be removed on its own: the row is the run");
+      const { rowCount } = await sql.query(
+        `UPDATE "${schema}".runs SET metadata = $3 WHERE workflow_id = $1 AND run_id = $2`,
+        [...key, text],
+      );
+      if (rowCount !== 1) throw new Error(`no run ${runId} to damage`);
+    } else if (text === null) {
+      await sql.query(
+        `DELETE FROM "${schema}".steps WHERE workflow_id = $1 AND run_id = $2 AND step = $3`,
+        [...key, record],
+      );
+    } else {
+      await sql.query(
+        `INSERT INTO "${schema}".steps (workflow_id, run_id, step, record) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (workflow_id, run_id, step) DO UPDATE SET record = excluded.record`,
+        [...key, record, text],
+      );
+    }
+  });
+}
 
 /** Every record the store holds for a run, through every page of listSteps. */
 export function allSteps(

@@ -1,6 +1,7 @@
 // What the store writes, read back with plain SQL: exact JSON text per step,
-// the run row mirroring the head, ids stored verbatim or refused, deletes
+// the run row mirroring the head, ids stored verbatim or refused by the id rule, deletes
 // removing both tables' rows, and listings answered from indexes in order.
+import { freePort } from "@wf/test-services";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PostgresStorage } from "../src/index.js";
 import { statementsFor } from "../src/statements.js";
@@ -70,49 +71,76 @@ describe("what is stored", () => {
     }
   });
 
-  it("hostile ids are stored verbatim in the id columns and the tables survive them", async () => {
+  it("ids within the rule that mean something to SQL (LIKE's _ and ., dots alone) are stored verbatim and match only themselves", async () => {
     const storage = openStore();
-    const workflowId = "x'); DROP TABLE runs; --";
-    const runId = `"; DELETE FROM steps; -- % _ * ../..`;
+    const workflowId = "_";
     try {
-      await storage.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
-      await storage.appendStep(sampleStep(workflowId, runId, 1));
-      const rows = await rowsOf<{ workflow_id: string; run_id: string; step: number }>(
-        `SELECT workflow_id, run_id, step FROM ${quoted}.steps WHERE workflow_id = $1 ORDER BY step`,
+      for (const runId of ["a", "_", "..."]) {
+        await storage.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
+      }
+      await storage.appendStep(sampleStep(workflowId, "_", 1));
+      const rows = await rowsOf<{ run_id: string; step: number }>(
+        `SELECT run_id, step FROM ${quoted}.steps WHERE workflow_id = $1 ORDER BY run_id, step`,
         [workflowId],
       );
       expect(rows).toEqual([
-        { workflow_id: workflowId, run_id: runId, step: 0 },
-        { workflow_id: workflowId, run_id: runId, step: 1 },
+        { run_id: "...", step: 0 },
+        { run_id: "_", step: 0 },
+        { run_id: "_", step: 1 },
+        { run_id: "a", step: 0 },
       ]);
-      // A LIKE-style wildcard in an id matches nothing but itself.
-      expect((await rejection(storage.getRun(workflowId, "%"))).code).toBe("RUN_NOT_FOUND");
-      await storage.deleteRun(workflowId, runId);
+      expect((await storage.getRun(workflowId, "_")).headStep).toBe(1);
+      expect((await rejection(storage.getRun("x", "_"))).code).toBe("RUN_NOT_FOUND");
+      await storage.deleteRun(workflowId, "_");
+      expect((await storage.getRun(workflowId, "a")).headStep).toBe(0);
     } finally {
       await storage.close();
     }
   });
 
-  it("ids PostgreSQL text cannot hold (NUL, lone surrogates) are refused with INVALID_ID and nothing is stored", async () => {
+  it("ids outside the id rule (3,000 characters, NUL, lone surrogates, SQL) are INVALID_ID from every method before any query", async () => {
+    // Nothing listens on this port: an id that reached the driver would be STORAGE_UNAVAILABLE.
+    const offline = new PostgresStorage({
+      connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/postgres`,
+    });
     const storage = openStore();
+    const bad = ["x".repeat(3000), "nul\u0000wf", "r\ud800", "x'); DROP TABLE runs; --", "a b"];
     try {
-      for (const [workflowId, runId] of [
-        ["nul\u0000wf", "r1"],
-        ["nul-wf", "r\u0000"],
-        ["surrogate-wf", "r\ud800"],
-      ] as const) {
-        const created = await rejection(
-          storage.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0)),
-        );
-        expect(created.code).toBe("INVALID_ID");
-        expect((await rejection(storage.getRun(workflowId, runId))).code).toBe("INVALID_ID");
+      for (const store of [offline, storage]) {
+        for (const id of bad) {
+          for (const [workflowId, runId] of [
+            [id, "r1"],
+            ["wf", id],
+          ] as const) {
+            const calls: [string, () => Promise<unknown>][] = [
+              [
+                "createRun",
+                () =>
+                  store.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0)),
+              ],
+              ["appendStep", () => store.appendStep(sampleStep(workflowId, runId, 1))],
+              ["getRun", () => store.getRun(workflowId, runId)],
+              ["getStep", () => store.getStep(workflowId, runId, 0)],
+              ["getLatestStep", () => store.getLatestStep(workflowId, runId)],
+              ["listSteps", () => store.listSteps(workflowId, runId)],
+              ["listRuns", () => store.listRuns(workflowId === "wf" ? runId : workflowId)],
+              ["deleteRun", () => store.deleteRun(workflowId, runId)],
+            ];
+            for (const [name, call] of calls) {
+              const error = await rejection(call());
+              expect(error.code, `${name} with ${JSON.stringify(id.slice(0, 20))}`).toBe(
+                "INVALID_ID",
+              );
+            }
+          }
+        }
       }
-      expect((await rejection(storage.listRuns("nul\u0000wf"))).code).toBe("INVALID_ID");
       const rows = await rowsOf(
-        `SELECT 1 FROM ${quoted}.runs WHERE workflow_id IN ('nul-wf', 'surrogate-wf') OR workflow_id LIKE 'nul%'`,
+        `SELECT 1 FROM ${quoted}.runs WHERE length(workflow_id) > 128 OR workflow_id = 'wf'`,
       );
       expect(rows).toEqual([]);
     } finally {
+      await offline.close();
       await storage.close();
     }
   });
@@ -185,26 +213,26 @@ describe("query plans", () => {
   });
 
   it("listRuns pages newest first from an index, with and without a status filter, without sorting", async () => {
-    const plain = await planOf(sql.listRuns({ status: false, after: true }), [
-      "wf",
-      11,
-      "2026-01-01T00:00:00.000Z",
-      "run",
-    ]);
+    const plain = await planOf(sql.listRuns(true), ["wf", 11, "2026-01-01T00:00:00.000Z", "run"]);
     expect(plain).toContain("runs_newest_first");
-    const filtered = await planOf(sql.listRuns({ status: true, after: true }), [
+    const filtered = await planOf(sql.listRunsWithStatus(true), [
       "wf",
       11,
       "completed",
+      1001,
       "2026-01-01T00:00:00.000Z",
       "run",
     ]);
-    expect(filtered).toContain("runs_by_status_newest_first");
+    // The matches come from the status index; the rows between them from the newest-first one.
+    expect(filtered).toMatch(/Index Only Scan using runs_by_status_newest_first/);
+    expect(filtered).toMatch(/Index Scan using runs_newest_first/);
     for (const plan of [plain, filtered]) {
       expect(plan).not.toMatch(/Sort|Seq Scan/);
       // The cursor is an index condition (keyset), not a filter over rows already read.
       expect(plan).toMatch(/Index Cond: .*created_at/);
     }
+    // The page's lower end (its last match) bounds the scan too, so no page reads to the workflow's end.
+    expect(filtered).toMatch(/Index Cond: .*created_at, run_id\) >= /);
   });
 
   it("listSteps, getLatestStep and listWorkflows read an index in order, without sorting", async () => {
