@@ -1,4 +1,9 @@
-import { CorruptRecordError, ERROR_CODES, StorageUnavailableError } from "@wf/core";
+import {
+  CorruptRecordError,
+  ERROR_CODES,
+  StorageMisconfiguredError,
+  StorageUnavailableError,
+} from "@wf/core";
 import { type Cluster, Redis } from "ioredis";
 
 export type RedisClient = Redis | Cluster;
@@ -9,12 +14,14 @@ export const STORAGE_NAME = "RedisStorage";
 /**
  * ioredis by default queues commands while disconnected and retries them up
  * to 20 times, so a down server makes calls hang for a long time. A client
- * the adapter opens itself fails each command after at most `timeoutMs` and
- * two failed connection attempts, while it keeps reconnecting in the
- * background so a server that comes back is used again. Commands written
- * before a connection dropped are not resent: their outcome is unknown, and
- * resending a conditional append could report a conflict for a step that
- * was in fact stored.
+ * the adapter opens itself has no offline queue: calls wait for a ready
+ * connection before sending (see ConnectionGate), so a command is either
+ * written to a live connection or refused on the spot, never held to be
+ * sent later. Each command fails after at most `timeoutMs`, and the client
+ * keeps reconnecting in the background so a server that comes back is used
+ * again. Commands written before a connection dropped are not resent: their
+ * outcome is unknown, and resending a conditional append could report a
+ * conflict for a step that was in fact stored.
  */
 export function openClient(url: string, timeoutMs: number): Redis {
   const client = new Redis(url, {
@@ -22,7 +29,7 @@ export function openClient(url: string, timeoutMs: number): Redis {
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
+    enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 500),
     // How long disconnect() waits for a socket to close before destroying
@@ -30,8 +37,8 @@ export function openClient(url: string, timeoutMs: number): Redis {
     // would hold the process open for the default 2 s after close().
     disconnectTimeout: 200,
   });
-  // Failures reach callers through their commands; without a listener
-  // ioredis would print every reconnection error.
+  // Failures reach callers through their calls; without a listener ioredis
+  // would print every reconnection error.
   client.on("error", () => {});
   return client;
 }
@@ -39,65 +46,178 @@ export function openClient(url: string, timeoutMs: number): Redis {
 /** Ends a client the adapter opened: QUIT when connected (bounded), then drop the socket and stop reconnecting. */
 export async function closeClient(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === "ready") {
-    await withDeadline(() => client.quit(), timeoutMs).catch(() => {});
+    await withDeadline(
+      () => client.quit(),
+      timeoutMs,
+      () => new Error("QUIT timed out"),
+    ).catch(() => {});
   }
   client.disconnect();
   // Between reconnection attempts there is no socket to close, so ioredis
-  // would leave queued commands, and their timeout timers, holding the
-  // process open for up to timeoutMs. Fail them now.
+  // would leave commands, and their timeout timers, holding the process
+  // open for up to timeoutMs. Fail them now.
   (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(
     new Error("Connection is closed."),
   );
 }
 
 /**
- * What `work` resolves to, or StorageUnavailableError if it has not settled
- * within `timeoutMs`. `work` gets a signal aborted at the deadline, to stop
- * before sending further commands for a caller who has already been answered.
+ * What `work` resolves to, or `expiry()`'s error if it has not settled within
+ * `timeoutMs`. `work` gets a signal aborted at the deadline, to stop before
+ * sending further commands for a caller who has already been answered.
  */
 export async function withDeadline<T>(
   work: (expired: AbortSignal) => Promise<T>,
   timeoutMs: number,
+  expiry: () => Error,
 ): Promise<T> {
-  const expiry = new AbortController();
+  const expired = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      expiry.abort();
-      reject(
-        new StorageUnavailableError(
-          STORAGE_NAME,
-          `no answer from Redis within ${timeoutMs} ms (a write may still be applied later: reopen the run to see its head)`,
-        ),
-      );
+      expired.abort();
+      reject(expiry());
     }, timeoutMs);
   });
   try {
-    return await Promise.race([work(expiry.signal), deadline]);
+    return await Promise.race([work(expired.signal), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /**
- * What a caller sees of a failure: the adapter's own errors and programmer
- * mistakes as they are; a key of the wrong type (something else wrote under
- * our prefix) as CORRUPT_RECORD; anything else from the client or server
- * (refused connection, timeout, LOADING, READONLY after a failover,
- * CLUSTERDOWN, OOM) as STORAGE_UNAVAILABLE.
+ * Server and connection errors that retrying does not cure, each with what
+ * to change. Matched anywhere in the message: Redis error replies start with
+ * their code, but ioredis wraps some ("Ready check failed: NOAUTH …").
  */
-export function toStorageError(error: unknown, location: string): Error {
+const PERMANENT_PROBLEMS: readonly [RegExp, string][] = [
+  [
+    /WRONGPASS|invalid password|invalid username-password/,
+    "the server refused the user name or password: check the credentials in the URL or client options",
+  ],
+  [
+    /NOAUTH/,
+    "the server requires authentication: put the password (and user) in the URL, redis://user:password@host",
+  ],
+  [
+    /NOPERM/,
+    "the server's ACL refuses this user a command or key the store needs: allow it EVALSHA, EVAL, HMGET, HGET, ZADD, ZREM, ZRANGEBYLEX, ZREVRANGEBYLEX (or +@read +@write +@scripting) on the prefix's keys",
+  ],
+  [
+    /DB index is out of range/,
+    "the database number in the URL does not exist on the server (see its `databases` setting)",
+  ],
+  [
+    /unknown command|scripting is disabled/i,
+    "the server lacks a command the store needs, such as EVALSHA (Lua scripting): use Redis 6+ or Valkey with scripting enabled",
+  ],
+  [
+    /^(?:MOVED|ASK) /,
+    "the server is a Redis Cluster node: pass an ioredis Cluster as `client` instead of a URL",
+  ],
+  [
+    /certificate/,
+    "the server's TLS certificate was not accepted: check the host name and the CA (`tls` options of the client)",
+  ],
+];
+
+/** What to change when `error` is a permanent refusal, or null when it may pass by itself. */
+export function permanentProblem(error: unknown): string | null {
+  const message = String((error as Error | null)?.message ?? error);
+  return PERMANENT_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] ?? null;
+}
+
+/** STORAGE_MISCONFIGURED for a permanent refusal, saying what to change; null for any other error. */
+function misconfigured(error: unknown, server: string): Error | null {
+  const advice = permanentProblem(error);
+  if (!advice) return null;
+  const message = (error as Error | null)?.message ?? String(error);
+  return new StorageMisconfiguredError(STORAGE_NAME, `${server} refused: ${message} (${advice})`, {
+    cause: error,
+  });
+}
+
+/** A connection attempt that failed before the call sent anything. */
+export function connectionError(error: unknown, server: string): Error {
+  const message = (error as Error | null)?.message ?? String(error);
+  return (
+    misconfigured(error, server) ??
+    new StorageUnavailableError(
+      STORAGE_NAME,
+      `cannot connect to ${server}: ${message} (nothing was sent; retry once the server is reachable)`,
+      { cause: error },
+    )
+  );
+}
+
+/** What a call knows about its own commands when it fails. */
+export interface CallProgress {
+  /** The call changes data (createRun, appendStep, deleteRun). */
+  writes: boolean;
+  /** A command of the call itself has been handed to the client (past the connection check). */
+  sent: boolean;
+}
+
+/** The error of a call that ran out of time: what it means depends on whether anything was sent. */
+export function deadlineError(server: string, timeoutMs: number, call: CallProgress): Error {
+  if (!call.sent) {
+    return new StorageUnavailableError(
+      STORAGE_NAME,
+      `no connection to ${server} within ${timeoutMs} ms (nothing was sent)`,
+    );
+  }
+  return new StorageUnavailableError(
+    STORAGE_NAME,
+    `no answer from ${server} within ${timeoutMs} ms${
+      call.writes ? " (the write may still be applied later: reopen the run to see its head)" : ""
+    }`,
+  );
+}
+
+/**
+ * What a caller sees of a failure: the adapter's own errors and programmer
+ * mistakes as they are; a permanent refusal (credentials, ACL, database
+ * number) as STORAGE_MISCONFIGURED; a command refused before it was written
+ * as STORAGE_UNAVAILABLE saying nothing was sent; an error the server
+ * answered (LOADING, READONLY after a failover, CLUSTERDOWN, OOM) as
+ * STORAGE_UNAVAILABLE; and a lost reply (timeout, dropped connection) as
+ * STORAGE_UNAVAILABLE that warns a write may still be applied.
+ */
+export function toStorageError(error: unknown, server: string, call: CallProgress): Error {
   if (error instanceof TypeError || error instanceof RangeError || isWorkflowError(error)) {
     return error;
   }
+  const refusal = misconfigured(error, server);
+  if (refusal) return refusal;
   const message = error instanceof Error ? error.message : String(error);
-  // Inside a script, Redis 6 wraps the error ("ERR Error running script ... WRONGTYPE ...").
-  if (message.includes("WRONGTYPE")) {
-    return new CorruptRecordError(location, "a key there holds another type of value", {
+  const name = (error as Error | null)?.name;
+  const sentNothing = message.startsWith("Stream isn't writeable");
+  const reason = sentNothing
+    ? `the connection to ${server} dropped before the command was sent (it was not applied)`
+    : name === "ReplyError"
+      ? `${server} answered: ${message}`
+      : `${server}: ${message}${
+          call.writes
+            ? " (the write may still be applied later: reopen the run to see its head)"
+            : ""
+        }`;
+  return new StorageUnavailableError(STORAGE_NAME, reason, { cause: error });
+}
+
+/**
+ * A command on one key, with a key of another type there (something else
+ * wrote under the prefix) reported as CORRUPT_RECORD naming that key.
+ */
+export async function onKey<T>(key: string, type: string, command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (error) {
+    if (!String((error as Error)?.message).startsWith("WRONGTYPE")) throw error;
+    throw new CorruptRecordError(key, `it holds another type of value than a ${type}`, {
       cause: error,
     });
   }
-  return new StorageUnavailableError(STORAGE_NAME, message, { cause: error });
 }
 
 /** By code rather than class, so errors from another copy of @wf/core count too. */

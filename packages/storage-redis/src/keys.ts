@@ -1,4 +1,4 @@
-import { InvalidIdError, type RunStatus } from "@wf/core";
+import type { RunStatus } from "@wf/core";
 
 /**
  * The key layout, version 1. With the default prefix `wf:`:
@@ -16,28 +16,19 @@ import { InvalidIdError, type RunStatus } from "@wf/core";
  */
 export const LAYOUT_VERSION = 1;
 
-/** Longest id accepted; longer ones would only make huge keys. */
-const MAX_ID_LENGTH = 1024;
 const KEPT = /^[A-Za-z0-9_.-]$/;
 
 /**
  * Escapes every UTF-16 code unit outside `[A-Za-z0-9_.-]` as `%hh` or
- * `%uhhhh`. The result cannot contain `{`, `}` (which would move the hash
- * tag), `:` (the separator), glob characters (`*?[]\`) or anything
- * non-ASCII; `%` itself is escaped, so the encoding is injective and
- * `a.b` and `a%2eb` stay two ids. Code units rather than UTF-8 bytes keep
- * lone surrogates distinct.
+ * `%uhhhh`. Every store method applies core's id rule first, so the ids
+ * that reach this pass unchanged; the escaping stays as defence in depth,
+ * should anything call it with another id. The result
+ * cannot contain `{`, `}` (which would move the hash tag), `:` (the
+ * separator), glob characters (`*?[]\`) or anything non-ASCII; `%` itself is
+ * escaped, so the encoding is injective and `a.b` and `a%2eb` stay two ids.
+ * Code units rather than UTF-8 bytes keep lone surrogates distinct.
  */
-const ID_ADVICE = `Any string of 1-${MAX_ID_LENGTH} characters is stored verbatim.`;
-
-export function encodeId(id: unknown, kind: string): string {
-  if (typeof id !== "string") {
-    throw new InvalidIdError(kind, id, `expected a string, got ${typeof id}`, ID_ADVICE);
-  }
-  if (id.length === 0) throw new InvalidIdError(kind, id, "it is empty", ID_ADVICE);
-  if (id.length > MAX_ID_LENGTH) {
-    throw new InvalidIdError(kind, id, `it is ${id.length} characters long`, ID_ADVICE);
-  }
+export function encodeId(id: string): string {
   let out = "";
   for (let i = 0; i < id.length; i++) {
     const char = id.charAt(i);
@@ -105,7 +96,7 @@ export class KeyLayout {
   }
 
   indexKeys(workflowId: string): IndexKeys {
-    const base = `${this.#root}{${encodeId(workflowId, "workflowId")}}:`;
+    const base = `${this.#root}{${encodeId(workflowId)}}:`;
     return [
       `${base}runs`,
       `${base}expiry`,
@@ -123,16 +114,7 @@ export class KeyLayout {
   }
 
   runKey(workflowId: string, runId: string): string {
-    const tag = encodeId(workflowId, "workflowId");
-    return `${this.#root}{${tag}}:run:${encodeId(runId, "runId")}`;
-  }
-
-  /** The index listing the runs with `status`, or every run. */
-  listingKey(workflowId: string, status: RunStatus | undefined): string {
-    const [all, , ...byStatus] = this.indexKeys(workflowId);
-    if (status === undefined) return all;
-    const position = STATUS_ORDER.indexOf(status);
-    if (position < 0) throw new TypeError(`Unknown run status ${JSON.stringify(status)}`);
-    return byStatus[position] as string;
+    const tag = encodeId(workflowId);
+    return `${this.#root}{${tag}}:run:${encodeId(runId)}`;
   }
 }

@@ -1,15 +1,20 @@
 import {
+  assertValidId,
   CorruptRecordError,
+  checkListOptions,
   decodeCursor,
   encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
-  pageSize,
   RUN_STATUSES,
   RunExistsError,
   type RunMetadata,
   RunNotFoundError,
+  type RunPage,
   type RunStatus,
   StepConflictError,
   StepNotFoundError,
@@ -20,13 +25,17 @@ import {
 } from "@wf/core";
 import type { Redis } from "ioredis";
 import {
+  type CallProgress,
   closeClient,
+  deadlineError,
+  onKey,
   openClient,
   type RedisClient,
   STORAGE_NAME,
   toStorageError,
   withDeadline,
 } from "./client.js";
+import { ConnectionGate } from "./connection-gate.js";
 import { checkDurability, type RedisStorageLogger } from "./durability-check.js";
 import { KeyLayout } from "./keys.js";
 import {
@@ -35,19 +44,18 @@ import {
   DEFAULT_URL,
   type RedisStorageOptions,
 } from "./options.js";
+import { hashFieldLocation, METADATA_FIELDS, readMetadata, readStep } from "./run-hash.js";
+import { listRunsPage } from "./run-listing.js";
 import {
   APPEND_STEP,
   CREATE_RUN,
   DELETE_RUN,
-  DROP_STALE_ENTRY,
+  GET_STEP,
   LATEST_STEP,
   LIST_STEPS,
   LIVE_RUNS,
 } from "./scripts.js";
 import { parseSortKey, sortKey } from "./sort-key.js";
-
-/** Hash fields getRun reads: the metadata as created, then the fields appends change. */
-const METADATA_FIELDS = ["run", "head", "status", "updatedAt"] as const;
 
 /**
  * A journal store on Redis 6+ or Valkey, standalone or Cluster, with no
@@ -58,6 +66,7 @@ export class RedisStorage implements WorkflowStorage {
   readonly #client: RedisClient;
   /** The client the adapter opened itself (from `url`), the only one `close()` ends. */
   readonly #ownClient: Redis | null;
+  readonly #gate: ConnectionGate;
   /** How errors and warnings name the server. */
   readonly #server: string;
   readonly #keys: KeyLayout;
@@ -86,22 +95,26 @@ export class RedisStorage implements WorkflowStorage {
     this.#ownClient = client === undefined ? openClient(url ?? DEFAULT_URL, timeoutMs) : null;
     this.#client = client ?? (this.#ownClient as Redis);
     this.#server = describeServer(this.#client);
+    this.#gate = new ConnectionGate(this.#client, this.#server);
   }
 
-  createRun(run: RunMetadata, first: StepRecord): Promise<void> {
-    return this.#call(async (client) => {
-      const keys = this.#keys.runKeys(run.workflowId, run.runId);
-      if (first.step !== run.headStep) {
-        throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
-      }
-      assertStepNumber(first.step);
-      assertStatus(run.status);
-      const workflow = sortKey(run.workflowId);
+  async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
+    this.#assertOpen();
+    assertIds(run.workflowId, run.runId);
+    assertIds(first.workflowId, first.runId);
+    if (first.step !== run.headStep) {
+      throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
+    }
+    assertStepNumber(first.step);
+    assertStatus(run.status);
+    const keys = this.#keys.runKeys(run.workflowId, run.runId);
+    const workflow = sortKey(run.workflowId);
+    return this.#call(true, async (client) => {
       // The workflow index lives in another slot, so it cannot join the
       // script. Added before, a crash leaves at worst a listed workflow
       // without runs, which listWorkflows skips and drops; added again after,
       // it survives a listWorkflows or deleteRun dropping it meanwhile.
-      await client.zadd(this.#keys.workflows, 0, workflow);
+      await this.#addWorkflow(client, workflow);
       const created = await CREATE_RUN.run(client, keys, [
         sortKey(run.createdAt, run.runId),
         JSON.stringify(run),
@@ -112,16 +125,18 @@ export class RedisStorage implements WorkflowStorage {
         this.#ttlMs,
       ]);
       if (created === 0) throw new RunExistsError(run.workflowId, run.runId);
-      await client.zadd(this.#keys.workflows, 0, workflow);
+      await this.#addWorkflow(client, workflow);
     });
   }
 
-  appendStep(record: StepRecord): Promise<void> {
-    return this.#call(async (client) => {
-      const { workflowId, runId, step } = record;
-      const keys = this.#keys.runKeys(workflowId, runId);
-      assertStepNumber(step);
-      assertStatus(record.status);
+  async appendStep(record: StepRecord): Promise<void> {
+    this.#assertOpen();
+    const { workflowId, runId, step } = record;
+    assertIds(workflowId, runId);
+    assertStepNumber(step);
+    assertStatus(record.status);
+    const keys = this.#keys.runKeys(workflowId, runId);
+    return this.#call(true, async (client) => {
       const reply = (await APPEND_STEP.run(client, keys, [
         String(step),
         JSON.stringify(record),
@@ -134,59 +149,82 @@ export class RedisStorage implements WorkflowStorage {
     });
   }
 
-  getRun(workflowId: string, runId: string): Promise<RunMetadata> {
-    return this.#call(async (client) => {
-      const key = this.#keys.runKey(workflowId, runId);
-      const fields = await client.hmget(key, ...METADATA_FIELDS);
-      if (fields[0] === null) throw new RunNotFoundError(workflowId, runId);
-      return readMetadata(key, fields);
+  async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
+    this.#assertOpen();
+    assertIds(workflowId, runId);
+    const key = this.#keys.runKey(workflowId, runId);
+    return this.#call(false, async (client) => {
+      const fields = await onKey(key, "hash", client.hmget(key, ...METADATA_FIELDS));
+      if (fields.every((field) => field === null) && !(await client.exists(key))) {
+        throw new RunNotFoundError(workflowId, runId);
+      }
+      return readMetadata(key, fields, { workflowId, runId });
     });
   }
 
-  getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
-    return this.#call(async (client) => {
-      const key = this.#keys.runKey(workflowId, runId);
-      const [head, text] = await client.hmget(key, "head", String(step));
-      if (head === null || head === undefined) throw new RunNotFoundError(workflowId, runId);
-      if (text === null || text === undefined || !Number.isSafeInteger(step)) {
+  async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
+    this.#assertOpen();
+    assertIds(workflowId, runId);
+    const key = this.#keys.runKey(workflowId, runId);
+    return this.#call(false, async (client) => {
+      const reply = (await GET_STEP.run(client, [key], [String(step)])) as
+        | [string, string, string | null]
+        | null;
+      if (reply === null) throw new RunNotFoundError(workflowId, runId);
+      const [head, first, text] = reply;
+      if (!Number.isSafeInteger(step) || step < Number(first) || step > Number(head)) {
         throw new StepNotFoundError(workflowId, runId, step);
       }
-      return parseRecord<StepRecord>(text, `${key} field ${step}`);
+      if (text === null) {
+        throw new CorruptRecordError(
+          hashFieldLocation(key, String(step)),
+          `the step is missing below the run's head (${head})`,
+        );
+      }
+      return readStep(key, text, { workflowId, runId, step });
     });
   }
 
-  getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
-    return this.#call(async (client) => {
-      const key = this.#keys.runKey(workflowId, runId);
-      const reply = (await LATEST_STEP.run(client, [key], [])) as [string, string?] | null;
+  async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
+    this.#assertOpen();
+    assertIds(workflowId, runId);
+    const key = this.#keys.runKey(workflowId, runId);
+    return this.#call(false, async (client) => {
+      const reply = (await LATEST_STEP.run(client, [key], [])) as [string, string | null] | null;
       if (reply === null) throw new RunNotFoundError(workflowId, runId);
       const [head, text] = reply;
-      if (text === undefined || text === null) {
-        throw new CorruptRecordError(`${key} field ${head}`, "the head step is missing");
+      if (text === null) {
+        throw new CorruptRecordError(hashFieldLocation(key, head), "the head step is missing");
       }
-      return parseRecord<StepRecord>(text, `${key} field ${head}`);
+      return readStep(key, text, { workflowId, runId, step: Number(head) });
     });
   }
 
-  listSteps(
+  async listSteps(
     workflowId: string,
     runId: string,
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
-    return this.#call(async (client) => {
-      const key = this.#keys.runKey(workflowId, runId);
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? stepCursor(options.cursor) : -1;
+    this.#assertOpen();
+    assertIds(workflowId, runId);
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
+    const key = this.#keys.runKey(workflowId, runId);
+    return this.#call(false, async (client) => {
       const reply = (await LIST_STEPS.run(client, [key], [after, limit])) as
         | [string, string, ...(string | null)[]]
         | null;
       if (reply === null) throw new RunNotFoundError(workflowId, runId);
       const [head, from, ...texts] = reply;
       const items = texts.map((text, i) => {
-        const location = `${key} field ${Number(from) + i}`;
-        if (text === null)
-          throw new CorruptRecordError(location, "a step below the head is missing");
-        return parseRecord<StepRecord>(text, location);
+        const step = Number(from) + i;
+        if (text === null) {
+          throw new CorruptRecordError(
+            hashFieldLocation(key, String(step)),
+            `the step is missing below the run's head (${head})`,
+          );
+        }
+        return readStep(key, text, { workflowId, runId, step });
       });
       const last = Number(from) + items.length - 1;
       return {
@@ -196,53 +234,30 @@ export class RedisStorage implements WorkflowStorage {
     });
   }
 
-  listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
-    return this.#call(async (client) => {
-      const { status } = options;
-      const index = this.#keys.listingKey(workflowId, status);
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? runCursor(options.cursor) : null;
-      let below = after ? `(${sortKey(...after)}` : "+";
-      const found: RunMetadata[] = [];
-      // Newest first is descending member order. Entries of expired or
-      // re-created runs are dropped as they are met, so a page may take a
-      // few rounds; each round moves strictly down the index.
-      for (;;) {
-        const wanted = limit + 1 - found.length;
-        const members = await client.zrevrangebylex(index, below, "-", "LIMIT", 0, wanted);
-        const runs = await Promise.all(members.map((m) => this.#indexedRun(client, workflowId, m)));
-        for (const run of runs) {
-          if (run && (status === undefined || run.status === status)) found.push(run);
-        }
-        const lowest = members.at(-1);
-        if (lowest === undefined || members.length < wanted || found.length > limit) break;
-        below = `(${lowest}`;
-      }
-      const items = found.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor:
-          found.length > limit && last ? encodeCursor([last.createdAt, last.runId]) : null,
-      };
-    });
+  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<RunPage> {
+    this.#assertOpen();
+    assertValidId(workflowId, "workflowId");
+    const { limit, cursor, status } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isRunPosition);
+    return this.#call(false, (client) =>
+      listRunsPage(client, this.#keys, { workflowId, limit, after, status }),
+    );
   }
 
-  listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
-    return this.#call(async (client) => {
-      const limit = pageSize(options.limit);
-      const after = options.cursor ? workflowCursor(options.cursor) : null;
+  async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
+    this.#assertOpen();
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? null : decodeCursor(cursor, isTextPosition);
+    const index = this.#keys.workflows;
+    return this.#call(false, async (client) => {
       let above = after === null ? "-" : `(${sortKey(after)}`;
       const found: string[] = [];
       for (;;) {
         const wanted = limit + 1 - found.length;
-        const members = await client.zrangebylex(
-          this.#keys.workflows,
-          above,
-          "+",
-          "LIMIT",
-          0,
-          wanted,
+        const members = await onKey(
+          index,
+          "sorted set",
+          client.zrangebylex(index, above, "+", "LIMIT", 0, wanted),
         );
         const ids = members.flatMap((member) => {
           const parts = parseSortKey(member);
@@ -266,52 +281,66 @@ export class RedisStorage implements WorkflowStorage {
     });
   }
 
-  deleteRun(workflowId: string, runId: string): Promise<void> {
-    return this.#call(async (client) => {
-      const remaining = await DELETE_RUN.run(client, this.#keys.runKeys(workflowId, runId), []);
+  async deleteRun(workflowId: string, runId: string): Promise<void> {
+    this.#assertOpen();
+    assertIds(workflowId, runId);
+    const keys = this.#keys.runKeys(workflowId, runId);
+    // The run's part of its index member, and a pattern finding the member
+    // by it, for a run whose own `member` field is damaged.
+    const runPart = sortKey(runId);
+    const pattern = `*\x00${runPart.replace(/[*?[\]\\]/g, "\\$&")}`;
+    return this.#call(true, async (client) => {
+      const remaining = await DELETE_RUN.run(client, keys, [pattern, runPart]);
       if (remaining === -1) throw new RunNotFoundError(workflowId, runId);
       if (remaining === 0) await this.#dropWorkflowIfEmpty(client, workflowId);
     });
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#ownClient
-      ? closeClient(this.#ownClient, this.#timeoutMs)
-      : Promise.resolve();
+    this.#closing ??= (async () => {
+      this.#gate.detach();
+      if (this.#ownClient) await closeClient(this.#ownClient, this.#timeoutMs);
+    })();
     return this.#closing;
   }
 
-  /** Runs one storage call: refused after close, bounded by timeoutMs, failures mapped to codes. */
-  async #call<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
+  #assertOpen(): void {
     if (this.#closing) throw new StorageClosedError(STORAGE_NAME);
+  }
+
+  /**
+   * Runs one storage call: refused after close, bounded by timeoutMs,
+   * failures mapped to codes. Nothing is sent before the client has a ready
+   * connection, so a call that fails before can say nothing was sent.
+   */
+  async #call<T>(writes: boolean, work: (client: RedisClient) => Promise<T>): Promise<T> {
+    this.#assertOpen();
     const client = this.#client;
-    const checkFirst = !this.#durabilityChecked;
-    this.#durabilityChecked = true;
+    const progress: CallProgress = { writes, sent: false };
     try {
-      return await withDeadline(async (expired) => {
-        // Awaited (it never fails) so the warning comes before the first call's result.
-        if (checkFirst) await checkDurability(client, this.#server, this.#logger, expired);
-        expired.throwIfAborted();
-        return work(client);
-      }, this.#timeoutMs);
+      return await withDeadline(
+        async (expired) => {
+          await this.#gate.open(expired);
+          if (!this.#durabilityChecked) {
+            this.#durabilityChecked = true;
+            // Awaited (it never fails) so the warning comes before the first call's result.
+            await checkDurability(client, this.#server, this.#logger, expired);
+          }
+          expired.throwIfAborted();
+          progress.sent = true;
+          return work(client);
+        },
+        this.#timeoutMs,
+        () => deadlineError(this.#server, this.#timeoutMs, progress),
+      );
     } catch (error) {
-      throw toStorageError(error, `${this.#keys.prefix}* on ${this.#server}`);
+      throw toStorageError(error, this.#server, progress);
     }
   }
 
-  /** The metadata an index entry points at, or null (dropping the entry) if it is stale. */
-  async #indexedRun(
-    client: RedisClient,
-    workflowId: string,
-    member: string,
-  ): Promise<RunMetadata | null> {
-    const parts = parseSortKey(member);
-    if (parts?.length !== 2) return null;
-    const keys = this.#keys.runKeys(workflowId, parts[1] as string);
-    const fields = await client.hmget(keys[0], ...METADATA_FIELDS, "member");
-    if (fields[0] !== null && fields[4] === member) return readMetadata(keys[0], fields);
-    await DROP_STALE_ENTRY.run(client, keys, [member]);
-    return null;
+  #addWorkflow(client: RedisClient, member: string): Promise<number> {
+    const index = this.#keys.workflows;
+    return onKey(index, "sorted set", client.zadd(index, 0, member));
   }
 
   async #liveRuns(client: RedisClient, workflowId: string): Promise<number> {
@@ -325,11 +354,16 @@ export class RedisStorage implements WorkflowStorage {
    */
   async #dropWorkflowIfEmpty(client: RedisClient, workflowId: string): Promise<void> {
     const member = sortKey(workflowId);
-    await client.zrem(this.#keys.workflows, member);
-    if ((await this.#liveRuns(client, workflowId)) > 0) {
-      await client.zadd(this.#keys.workflows, 0, member);
-    }
+    const index = this.#keys.workflows;
+    await onKey(index, "sorted set", client.zrem(index, member));
+    if ((await this.#liveRuns(client, workflowId)) > 0) await this.#addWorkflow(client, member);
   }
+}
+
+/** Core's id rule, on every call, before anything is sent. */
+function assertIds(workflowId: string, runId: string): void {
+  assertValidId(workflowId, "workflowId");
+  assertValidId(runId, "runId");
 }
 
 function assertStepNumber(step: unknown): void {
@@ -344,60 +378,9 @@ function assertStatus(status: unknown): asserts status is RunStatus {
   }
 }
 
-function parseRecord<T>(text: string, location: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CorruptRecordError(location, "it is not JSON", { cause: error });
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new CorruptRecordError(location, "it is not a JSON object");
-  }
-  return value as T;
-}
-
-/** The metadata as created, with the fields appends advance (head, status, updatedAt). */
-function readMetadata(key: string, fields: (string | null)[]): RunMetadata {
-  const [text, head, status, updatedAt] = fields;
-  const run = parseRecord<RunMetadata>(text ?? "", `${key} field run`);
-  run.headStep = Number(head);
-  run.status = status as RunStatus;
-  run.updatedAt = updatedAt as string;
-  return run;
-}
-
-function stepCursor(cursor: string): number {
-  const step = decodeCursor(cursor);
-  if (typeof step !== "number" || !Number.isSafeInteger(step)) throw badCursor(cursor);
-  return step;
-}
-
-function runCursor(cursor: string): [string, string] {
-  const position = decodeCursor(cursor);
-  if (
-    !Array.isArray(position) ||
-    position.length !== 2 ||
-    !position.every((part) => typeof part === "string")
-  ) {
-    throw badCursor(cursor);
-  }
-  return position as [string, string];
-}
-
-function workflowCursor(cursor: string): string {
-  const workflowId = decodeCursor(cursor);
-  if (typeof workflowId !== "string") throw badCursor(cursor);
-  return workflowId;
-}
-
-function badCursor(cursor: string): TypeError {
-  return new TypeError(`Not a cursor returned by this storage: ${JSON.stringify(cursor)}`);
-}
-
-/** How warnings name the server: host and port, never the password. */
+/** How errors and warnings name the server: host and port, never the password. */
 function describeServer(client: RedisClient): string {
   if (client.isCluster) return "Redis Cluster";
   const { host, port, path, db } = (client as Redis).options;
-  return `${path ?? `${host ?? "localhost"}:${port ?? 6379}`}${db ? `/${db}` : ""}`;
+  return `Redis at ${path ?? `${host ?? "localhost"}:${port ?? 6379}`}${db ? `/${db}` : ""}`;
 }

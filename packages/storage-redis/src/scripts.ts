@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
+import { CorruptRecordError } from "@wf/core";
 import type { RedisClient } from "./client.js";
+import { hashFieldLocation } from "./run-hash.js";
+
+/** Starts the error reply of a script that found damage: `<tag> <key index> <field or -> <reason>`. */
+const CORRUPT_TAG = "WFCORRUPT";
+const CORRUPT_REPLY = new RegExp(`${CORRUPT_TAG} (\\d+) (\\S+) (.*)$`, "s");
 
 /**
  * Every write is one Lua script, so Redis runs it whole with nothing in
@@ -9,6 +15,12 @@ import type { RedisClient } from "./client.js";
  * travel as opaque JSON text: Lua never decodes them (cjson has depth limits
  * and would not give back the same bytes); the few fields a script decides
  * on (step number, status, time) come as separate arguments.
+ *
+ * Scripts check what they read before they write anything: a key of another
+ * type, or a bookkeeping field (`head`, `first`, `status`, `member`) that does
+ * not hold what the store wrote, ends the script with a CORRUPT error reply
+ * (see `corrupt` below) and nothing changed. Redis does not roll back a
+ * script that fails half way, so these checks come before the first write.
  *
  * Run scripts get KEYS = RunKeys: run hash, all-runs index, expiry index,
  * then the four status indexes (running, waiting_for_input, completed, failed).
@@ -23,6 +35,63 @@ end
 
 local function int(n)
   return string.format('%.0f', n)
+end
+
+-- What a damaged value holds, short and printable, for the error.
+local function shown(value)
+  if not value then return 'nothing' end
+  return 'the string "' .. string.gsub(string.sub(value, 1, 40), '[^%w%p ]', '?') .. '"'
+end
+
+-- Ends a script on damage: an error reply the adapter turns into
+-- CORRUPT_RECORD naming KEYS[index] and the hash field ('-': the whole key).
+local function corrupt(index, field, reason)
+  return redis.error_reply('${CORRUPT_TAG} ' .. index .. ' ' .. field .. ' ' .. reason)
+end
+
+-- The CORRUPT reply for the first of KEYS[from..to] that exists with a type
+-- other than want ('hash', 'zset'), or nil when all are fine.
+local function wrong_type(want, from, to)
+  for i = from, to do
+    local kind = redis.call('TYPE', KEYS[i]).ok
+    if kind ~= 'none' and kind ~= want then
+      return corrupt(i, '-', 'it is a ' .. kind .. ', not a ' .. want)
+    end
+  end
+end
+
+-- The step number a bookkeeping field holds (decimal, at most 15 digits, so
+-- exact in a double), or nil.
+local function step_number(text)
+  if text and #text <= 15 and (text == '0' or string.find(text, '^[1-9]%d*$')) then
+    return tonumber(text)
+  end
+end
+
+-- HMGET of the run hash, or nil and the CORRUPT reply when KEYS[1] is not a hash.
+local function run_fields(...)
+  local fields = redis.pcall('HMGET', KEYS[1], ...)
+  if fields.err then return nil, wrong_type('hash', 1, 1) or redis.error_reply(fields.err) end
+  return fields
+end
+
+-- The reply for a run hash without its head: none when the run does not
+-- exist, CORRUPT when the hash exists but lost the field.
+local function headless(none)
+  if redis.call('EXISTS', KEYS[1]) == 0 then return none end
+  return corrupt(1, 'head', 'the field is missing')
+end
+
+-- The head and first stored step of the run, or nil and the reply to return.
+local function head_and_first()
+  local run, failure = run_fields('head', 'first')
+  if not run then return nil, failure end
+  if not run[1] then return nil, headless(false) end
+  local head, first = step_number(run[1]), step_number(run[2])
+  if not head then return nil, corrupt(1, 'head', 'it holds ' .. shown(run[1]) .. ', not a step number') end
+  if not first then return nil, corrupt(1, 'first', 'it holds ' .. shown(run[2]) .. ', not a step number') end
+  if first > head then return nil, corrupt(1, 'first', 'it is above the head, ' .. run[1]) end
+  return {head, first}
 end
 
 -- Drops a member from the six index keys starting at KEYS[first].
@@ -68,16 +137,24 @@ export class LuaScript {
     this.#sha = createHash("sha1").update(this.#source).digest("hex");
   }
 
+  /** The script's reply; CORRUPT_RECORD naming the key (and field) when it found damage. */
   async run(
     client: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {
     try {
-      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+      try {
+        return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+        return await client.eval(this.#source, keys.length, ...keys, ...args);
+      }
     } catch (error) {
-      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-      return client.eval(this.#source, keys.length, ...keys, ...args);
+      const [, index, field, reason] = CORRUPT_REPLY.exec(String((error as Error)?.message)) ?? [];
+      const key = keys[Number(index) - 1];
+      if (key === undefined || field === undefined || reason === undefined) throw error;
+      throw new CorruptRecordError(field === "-" ? key : hashFieldLocation(key, field), reason);
     }
   }
 }
@@ -89,7 +166,10 @@ export class LuaScript {
  * in another status index.
  */
 export const CREATE_RUN = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'hash' then return 0 end
+local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, 7)
+if damaged then return damaged end
 local status_key = STATUS_KEY[ARGV[5]]
 if not status_key then return redis.error_reply('ERR unknown run status') end
 redis.call('HSET', KEYS[1], 'run', ARGV[2], 'head', ARGV[3], 'first', ARGV[3],
@@ -104,45 +184,88 @@ return 1
 /**
  * appendStep: the conditional append. ARGV: step number, step JSON, status,
  * updatedAt, ttl ms. Returns {2} when stored, {1, head} when the head is not
- * step - 1 (nothing written), {0} when the run does not exist.
+ * step - 1 (nothing written), {0} when the run does not exist. The checks of
+ * the hot path are a table lookup and a pattern match on fields it reads
+ * anyway; key types are checked only where the script goes on to write them.
  */
 export const APPEND_STEP = new LuaScript(`
-local run = redis.call('HMGET', KEYS[1], 'head', 'status', 'member', 'timed')
-if not run[1] then return {0} end
-if tonumber(run[1]) + 1 ~= tonumber(ARGV[1]) then return {1, run[1]} end
+local run, failure = run_fields('head', 'status', 'member', 'timed')
+if not run then return failure end
+if not run[1] then return headless({0}) end
+local head = step_number(run[1])
+if not head then return corrupt(1, 'head', 'it holds ' .. shown(run[1]) .. ', not a step number') end
+local old_key = STATUS_KEY[run[2]]
+if not old_key then return corrupt(1, 'status', 'it holds ' .. shown(run[2]) .. ', not a run status') end
+if not run[3] then return corrupt(1, 'member', 'the field is missing') end
+if head + 1 ~= tonumber(ARGV[1]) then return {1, run[1]} end
 local status_key = STATUS_KEY[ARGV[3]]
 if not status_key then return redis.error_reply('ERR unknown run status') end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'head', ARGV[1], 'status', ARGV[3], 'updatedAt', ARGV[4])
-if run[2] ~= ARGV[3] then
-  local old_key = STATUS_KEY[run[2]]
-  if old_key then redis.call('ZREM', KEYS[old_key], run[3]) end
-  redis.call('ZADD', KEYS[status_key], 0, run[3])
-end
 -- A permanent run appended to by a store without retention has nothing to
 -- expire or refresh: skipping retain() keeps the hot path to two commands.
 local ttl = tonumber(ARGV[5])
-if ttl > 0 or run[4] then retain(run[3], ttl) end
+local retaining = ttl > 0 or run[4]
+local damaged
+if retaining then
+  damaged = wrong_type('zset', 2, 7)
+elseif run[2] ~= ARGV[3] then
+  damaged = wrong_type('zset', old_key, old_key) or wrong_type('zset', status_key, status_key)
+end
+if damaged then return damaged end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'head', ARGV[1], 'status', ARGV[3], 'updatedAt', ARGV[4])
+if run[2] ~= ARGV[3] then
+  redis.call('ZREM', KEYS[old_key], run[3])
+  redis.call('ZADD', KEYS[status_key], 0, run[3])
+end
+if retaining then retain(run[3], ttl) end
 return {2}
 `);
 
 /**
- * deleteRun. Returns -1 if the run does not exist, else how many runs the
+ * deleteRun, of a healthy or a damaged run: whatever is at the run's key
+ * goes, with its index entries. ARGV: a ZSCAN pattern matching the index
+ * members of this run id, then the run id's part of a member. The pattern
+ * finds the entries when the run's own `member` field is missing or
+ * damaged, at a cost that grows with the workflow's runs; a healthy run's
+ * delete never scans. Returns -1 if the run does not exist, else how many runs the
  * workflow's index still holds. UNLINK frees a long run's hash off the main
  * thread.
  */
 export const DELETE_RUN = new LuaScript(`
-local member = redis.call('HGET', KEYS[1], 'member')
-if not member then return -1 end
+local damaged = wrong_type('zset', 2, 7)
+if damaged then return damaged end
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'none' then return -1 end
+local member = kind == 'hash' and redis.call('HGET', KEYS[1], 'member')
 redis.call('UNLINK', KEYS[1])
-forget(member, 2)
+-- A member of this run ends with its id part after the creation time's end.
+if member and string.sub(member, -#ARGV[2] - 1) == '\\0' .. ARGV[2] then
+  forget(member, 2)
+else
+  local cursor = '0'
+  repeat
+    local page = redis.call('ZSCAN', KEYS[2], cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+    cursor = page[1]
+    for i = 1, #page[2], 2 do forget(page[2][i], 2) end
+  until cursor == '0'
+end
 return redis.call('ZCARD', KEYS[2])
 `);
 
 /** getLatestStep in one round trip: {head, step JSON}, {head} if the record is missing, nil if no run. */
 export const LATEST_STEP = new LuaScript(`
-local head = redis.call('HGET', KEYS[1], 'head')
-if not head then return false end
+local run, failure = head_and_first()
+if not run then return failure end
+local head = int(run[1])
 return {head, redis.call('HGET', KEYS[1], head)}
+`);
+
+/**
+ * getStep: {head, first, step JSON or nil}, nil if no run. ARGV: the step.
+ */
+export const GET_STEP = new LuaScript(`
+local run, failure = head_and_first()
+if not run then return failure end
+return {int(run[1]), int(run[2]), redis.call('HGET', KEYS[1], ARGV[1])}
 `);
 
 /**
@@ -152,12 +275,12 @@ return {head, redis.call('HGET', KEYS[1], head)}
  * (a missing record as nil), or nil if no run.
  */
 export const LIST_STEPS = new LuaScript(`
-local run = redis.call('HMGET', KEYS[1], 'head', 'first')
-if not run[1] then return false end
-local head = tonumber(run[1])
-local from = math.max(tonumber(run[2]) or 0, tonumber(ARGV[1]) + 1)
+local run, failure = head_and_first()
+if not run then return failure end
+local head, first = run[1], run[2]
+local from = math.max(first, tonumber(ARGV[1]) + 1)
 local to = math.min(head, from + tonumber(ARGV[2]) - 1)
-local reply = {run[1], int(from)}
+local reply = {int(head), int(from)}
 if from <= to then
   local fields = {}
   for n = from, to do fields[#fields + 1] = int(n) end
@@ -171,11 +294,30 @@ return reply
 /**
  * Drops an index entry whose run is gone (expired) or was created again with
  * another creation time. ARGV: member. Checked here, atomically, so an entry
- * of a run re-created meanwhile is kept. Returns 1 if dropped.
+ * of a run re-created meanwhile is kept. Returns 1 if dropped, 0 if the entry
+ * is the run's, 2 if the run exists without its `member` field (damaged:
+ * kept, and reported by the caller).
  */
 export const DROP_STALE_ENTRY = new LuaScript(`
-if redis.call('HGET', KEYS[1], 'member') == ARGV[1] then return 0 end
+local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, 7)
+if damaged then return damaged end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local member = redis.call('HGET', KEYS[1], 'member')
+  if member == ARGV[1] then return 0 end
+  if not member then return 2 end
+end
 forget(ARGV[1], 2)
+return 1
+`);
+
+/**
+ * Drops an index member that is not one the store writes (not a creation
+ * time and run id). KEYS = the six index keys; ARGV: member.
+ */
+export const DROP_FOREIGN_ENTRY = new LuaScript(`
+local damaged = wrong_type('zset', 1, 6)
+if damaged then return damaged end
+forget(ARGV[1], 1)
 return 1
 `);
 
@@ -185,6 +327,8 @@ return 1
  * KEYS = the six index keys (RunKeys without the run).
  */
 export const LIVE_RUNS = new LuaScript(`
+local damaged = wrong_type('zset', 1, 6)
+if damaged then return damaged end
 local bound = '(' .. int(now_ms())
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', bound, 'LIMIT', 0, 100)) do
   forget(gone, 1)

@@ -7,7 +7,7 @@ import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStorage } from "../src/index.js";
 import { KeyLayout } from "../src/keys.js";
-import { recordingLogger, seedRun } from "./helpers.js";
+import { damageRecord, recordingLogger, seedRun } from "./helpers.js";
 
 const prefix = "wf-cluster:";
 let cluster: PrivateRedisCluster;
@@ -28,6 +28,7 @@ defineStorageConformance({
   name: "RedisStorage on Redis Cluster",
   create: ({ ttlSeconds }) =>
     new RedisStorage({ client, prefix, ttlSeconds, logger: recordingLogger() }),
+  damage: (target, text) => damageRecord(client, prefix, target, text),
 });
 
 describe("key layout on Redis Cluster", () => {

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import type { DamageTarget } from "@wf/storage-conformance";
 import { ChildFixture } from "@wf/test-services";
+import type { Cluster, Redis } from "ioredis";
 import { inject } from "vitest";
 import type { RedisStorageLogger } from "../src/index.js";
+import { KeyLayout } from "../src/keys.js";
 
 /** The Redis the test run shares (see global-setup.ts). */
 export function redisUrl(): string {
@@ -27,4 +30,29 @@ export class Fixture extends ChildFixture {
   }
 }
 
-export { sampleRun, sampleStep, seedRun } from "@wf/storage-conformance";
+export {
+  collectPages,
+  rejection,
+  sampleRun,
+  sampleStep,
+  seedRun,
+} from "@wf/storage-conformance";
+
+/**
+ * The conformance damage hook: behind the store's back, puts `text` in the
+ * run hash field holding the record's JSON (`run` for the metadata, the step
+ * number for a step), or removes that field when `text` is null. The head,
+ * status and index entries stay as they are.
+ */
+export async function damageRecord(
+  raw: Redis | Cluster,
+  prefix: string,
+  { workflowId, runId, record }: DamageTarget,
+  text: string | null,
+): Promise<void> {
+  const key = new KeyLayout(prefix).runKey(workflowId, runId);
+  if (!(await raw.exists(key))) throw new Error(`no run ${runId} to damage at ${key}`);
+  const field = record === "metadata" ? "run" : String(record);
+  if (text === null) await raw.hdel(key, field);
+  else await raw.hset(key, field, text);
+}
