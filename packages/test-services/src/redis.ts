@@ -201,7 +201,13 @@ async function spawnServer(args: string[], port: number): Promise<ChildProcess> 
     );
   });
   failed.catch(() => {});
-  await Promise.race([failed, waitForPong(port)]);
+  try {
+    await Promise.race([failed, waitForPong(port)]);
+  } catch (error) {
+    // A server that never answered is of no use: do not leave it running.
+    child.kill("SIGKILL");
+    throw error;
+  }
   // Not needed after startup; dropping the pipes lets the process run unread.
   child.stdout?.removeListener("data", keep).resume();
   child.stderr?.removeListener("data", keep).resume();
@@ -214,7 +220,8 @@ async function waitForPong(port: number): Promise<void> {
   while (Date.now() < deadline) {
     if (
       await command(port, "PING").then(
-        (reply) => reply.startsWith("+PONG"),
+        // A server started with a password answers NOAUTH: it is up all the same.
+        (reply) => reply.startsWith("+PONG") || reply.startsWith("-NOAUTH"),
         () => false,
       )
     )
