@@ -122,7 +122,6 @@ export class MemoryStorage implements WorkflowStorage {
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     await this.#ready();
     assertIds(workflowId, runId);
-    assertStepNumber(step);
     const stored = this.#require(workflowId, runId);
     return this.#step(workflowId, runId, stored, step, this.#metadata(workflowId, runId, stored));
   }
@@ -231,7 +230,9 @@ export class MemoryStorage implements WorkflowStorage {
     const location = locationOf(workflowId, runId, step);
     const text = stored.steps.get(step);
     if (text === undefined) {
-      if (step >= (run.forkedFrom?.step ?? 0) && step <= run.headStep) {
+      // Only a whole step number inside the stored range can be missing; 1.5 or -1 never existed.
+      const first = run.forkedFrom?.step ?? 0;
+      if (Number.isSafeInteger(step) && step >= first && step <= run.headStep) {
         throw new CorruptRecordError(location, "the step is missing below the run's head");
       }
       throw new StepNotFoundError(workflowId, runId, step);
@@ -266,12 +267,4 @@ export class MemoryStorage implements WorkflowStorage {
 function assertIds(workflowId: string, runId: string): void {
   assertValidId(workflowId, "workflowId");
   assertValidId(runId, "runId");
-}
-
-function assertStepNumber(step: number): void {
-  if (!Number.isSafeInteger(step) || step < 0) {
-    throw new RangeError(
-      `step must be a non-negative integer, got ${String(step)} (${typeof step})`,
-    );
-  }
 }

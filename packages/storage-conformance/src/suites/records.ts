@@ -120,5 +120,15 @@ export function recordsSuite(h: Harness): void {
       expect((await store.getRun(b, runId)).headStep).toBe(0);
       expect((await store.getRun(b, runId)).workflowId).toBe(b);
     });
+
+    it("getStep of a step number that cannot exist (negative, fractional, NaN) is STEP_NOT_FOUND", async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("odd-step");
+      const runId = await seedRun(store, workflowId, 3);
+      for (const step of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+        const error = await rejection(store.getStep(workflowId, runId, step));
+        expect(error.code, String(step)).toBe("STEP_NOT_FOUND");
+      }
+    });
   });
 }
