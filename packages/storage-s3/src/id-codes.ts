@@ -1,5 +1,9 @@
 /**
- * How ids become parts of object keys. Two codes, for two jobs:
+ * How ids become parts of object keys. Every method applies core's id rule
+ * first (`[A-Za-z0-9_.-]`, at most 128 characters, not `.`, `..` or
+ * `__proto__`), so the ids that reach these codes are plain; the codes still
+ * take any string, as defence in depth and so that keys written by earlier
+ * versions, which allowed more, read back the same. Two codes, for two jobs:
  *
  * - `keySegment`: readable, for the run tree (`runs/{workflow}/{run}/`).
  *   Letters, digits, `_`, `.` and `-` stay as they are (every id the engine
@@ -27,7 +31,7 @@ const VERBATIM = /^[A-Za-z0-9_.-]$/;
 const LONE_SURROGATE = /\p{Cs}/u;
 const DESCENDING_END = "z";
 
-const ADVICE = "Any other non-empty string of well-formed UTF-16 is stored, encoded into its key.";
+const ADVICE = "Use an id that follows the id rule (see @wf/core's assertValidId).";
 
 /** The readable, injective key segment for an id; InvalidIdError if it cannot be one. */
 export function keySegment(id: unknown, kind: string): string {

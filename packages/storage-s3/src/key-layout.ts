@@ -22,7 +22,7 @@
  * keeps their order (`/` sorts before every code character) and keeps every
  * path segment within the 255 bytes file-system-backed servers allow.
  */
-import { InvalidIdError, type RunStatus } from "@wf/core";
+import { InvalidIdError, quoteId, type RunStatus } from "@wf/core";
 import {
   ascendingCode,
   descendingCode,
@@ -98,6 +98,14 @@ export class KeyLayout {
     return key.startsWith(stepsPrefix) && match ? Number(match[1]) : null;
   }
 
+  /** The incarnation and step a key under a run's directory names, or null for any other key. */
+  incarnationStepOf(run: RunKeys, key: string): { incarnation: string; step: number } | null {
+    const match = /^([0-9a-f]{16})\/(\d{12})\.json$/.exec(key.slice(run.dir.length));
+    return key.startsWith(run.dir) && match
+      ? { incarnation: match[1] as string, step: Number(match[2]) }
+      : null;
+  }
+
   get markersPrefix(): string {
     return `${this.root}workflows/`;
   }
@@ -167,6 +175,8 @@ export class KeyLayout {
       const createdAt = readDescending(code);
       const runId = readDescending(code, createdAt.end);
       if (runId.end !== code.length) return null;
+      // A run id no key can hold was never a run's (a key written by hand).
+      keySegment(runId.value, "runId");
       return {
         key,
         order,
@@ -187,7 +197,7 @@ export class KeyLayout {
       throw new InvalidIdError(
         "runId",
         run.runId,
-        `with workflow id ${JSON.stringify(run.workflowId).slice(0, 40)} and this prefix its keys would be ${bytes} bytes, more than S3's ${MAX_KEY_BYTES}`,
+        `with workflow id ${quoteId(run.workflowId)} and this prefix its keys would be ${bytes} bytes, more than S3's ${MAX_KEY_BYTES}`,
         "Use shorter ids, or a shorter prefix.",
       );
     }

@@ -6,6 +6,10 @@ export interface S3StorageOptions {
   /**
    * Key prefix every object of this store lives under, so several stores (or
    * other data) can share a bucket. A `/` is added if missing. Default `"wf/"`.
+   * Plain `/`-separated names: no leading `/`, no empty, `.` or `..` segment,
+   * since servers that store keys as paths would resolve those into another
+   * prefix (`a/../b/` is `b/`, `./` is the bucket's root). `""` puts the store
+   * at the bucket's root.
    */
   prefix?: string;
   /**
@@ -19,17 +23,25 @@ export interface S3StorageOptions {
    * `endpoint`, `region`, `forcePathStyle` (MinIO and most S3-compatible
    * servers need `true`), `credentials` (default: the SDK's default chain:
    * environment, shared files, SSO, instance roles). Unless you set them, the
-   * store bounds every request: `maxAttempts` 3 and `requestHandler`
-   * `{ connectionTimeout: 3000, requestTimeout: 30000, throwOnRequestTimeout: true }` (ms),
-   * so an unreachable endpoint fails with STORAGE_UNAVAILABLE in seconds.
+   * store sets `maxAttempts` 3 and `requestHandler`
+   * `{ connectionTimeout: 3000, requestTimeout: 30000, throwOnRequestTimeout: true }` (ms).
    */
   clientConfig?: S3ClientConfig;
+  /**
+   * Milliseconds one S3 request may take, the SDK's retries included, before
+   * the call fails with STORAGE_UNAVAILABLE: an endpoint that accepts
+   * connections and never answers costs this much, not the SDK's attempts
+   * times its request timeout. Applies to a client you hand over too (through
+   * each command's abort signal; the client is not changed). Default 30000.
+   */
+  timeout?: number;
   /** Requests one listing or deletion sends at once (reading the runs of a page, say). Default 16. */
   concurrency?: number;
 }
 
 const DEFAULT_PREFIX = "wf/";
 const DEFAULT_CONCURRENCY = 16;
+const DEFAULT_TIMEOUT_MS = 30_000;
 /** Bounds of a client the store creates: a few seconds to fail over a dead endpoint, never a hang. */
 const DEFAULT_CLIENT_BOUNDS = {
   maxAttempts: 3,
@@ -44,6 +56,8 @@ export interface ResolvedOptions {
   /** Whether the store created the client, and so must destroy it. */
   ownsClient: boolean;
   concurrency: number;
+  /** Milliseconds per request, retries included. */
+  timeout: number;
 }
 
 export function resolveOptions(options: S3StorageOptions): ResolvedOptions {
@@ -59,23 +73,51 @@ export function resolveOptions(options: S3StorageOptions): ResolvedOptions {
       "Give S3Storage either `client` (an S3Client you own) or `clientConfig` (for one it creates), not both.",
     );
   }
-  let prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (typeof prefix !== "string" || prefix.startsWith("/") || prefix.includes("//")) {
-    throw new TypeError(
-      `prefix must be a string without a leading "/" or "//", got ${JSON.stringify(prefix)}`,
-    );
-  }
-  if (prefix !== "" && !prefix.endsWith("/")) prefix += "/";
-  if (Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) {
-    throw new TypeError(
-      `prefix must be at most ${MAX_PREFIX_BYTES} bytes, leaving room in S3's 1,024-byte keys`,
-    );
-  }
+  const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
-  if (client) return { bucket, prefix, client, ownsClient: false, concurrency };
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+  }
+  if (client) return { bucket, prefix, client, ownsClient: false, concurrency, timeout };
   const config: S3ClientConfig = { ...DEFAULT_CLIENT_BOUNDS, ...clientConfig };
-  return { bucket, prefix, client: new S3Client(config), ownsClient: true, concurrency };
+  return { bucket, prefix, client: new S3Client(config), ownsClient: true, concurrency, timeout };
+}
+
+/**
+ * The prefix with its trailing `/`, or a TypeError naming what is wrong with
+ * it. Keys are paths to servers that store objects as files (MinIO, s3rver)
+ * and to proxies that normalise URLs: `tenantA/../tenantB/` would reach
+ * tenant B's runs there, and `./` the runs of a store at the root.
+ */
+function checkPrefix(value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`prefix must be a string, got ${typeof value}`);
+  }
+  if (value === "") return value;
+  const prefix = value.endsWith("/") ? value : `${value}/`;
+  const segments = prefix.slice(0, -1).split("/");
+  const bad = prefix.startsWith("/")
+    ? 'starts with "/"'
+    : segments.includes("..")
+      ? 'has a ".." segment'
+      : segments.includes(".")
+        ? 'has a "." segment'
+        : segments.includes("")
+          ? 'has an empty segment ("//")'
+          : null;
+  if (bad) {
+    throw new TypeError(
+      `S3Storage prefix ${JSON.stringify(value)} ${bad}, which servers that treat keys as paths resolve into another prefix. Use names separated by single "/" with no leading "/" and no "." or ".." segment, such as "wf/" or "tenants/a/wf/" (or "" for the bucket's root).`,
+    );
+  }
+  if (Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) {
+    throw new TypeError(
+      `S3Storage prefix must be at most ${MAX_PREFIX_BYTES} bytes, leaving room in S3's 1,024-byte keys; got ${Buffer.byteLength(prefix)}`,
+    );
+  }
+  return prefix;
 }

@@ -10,17 +10,31 @@
  * Steps of one incarnation are contiguous (step n+1 is only ever created
  * while step n exists), so the probe can search: one round trip checks the
  * next step and the ends of the window, a binary search narrows the rest.
+ *
+ * A fence (the object deleteRun leaves where the next step would go, see
+ * run-deletion.ts) is not a step: readers take it for an absent step. And
+ * since steps are contiguous, a step missing below one that exists, or below
+ * the document's head, is damage (CORRUPT_RECORD), unless the run was deleted
+ * meanwhile, which a second look at the document tells.
  */
-import { CorruptRecordError, type RunMetadata, type RunStatus, type StepRecord } from "@wf/core";
+import {
+  CorruptRecordError,
+  type RunMetadata,
+  RunNotFoundError,
+  type RunStatus,
+  StepNotFoundError,
+  type StepRecord,
+} from "@wf/core";
 import type { Bucket } from "./bucket.js";
 import {
+  incarnationOf,
+  isFence,
   type RunDocument,
   readRunDocument,
+  readStepMetadata,
   readStepRecord,
-  STEP_CREATED_AT,
-  STEP_STATUS,
 } from "./documents.js";
-import type { KeyLayout, RunKeys } from "./key-layout.js";
+import { type KeyLayout, MAX_STEP, type RunKeys } from "./key-layout.js";
 
 /**
  * Appends rewrite the run document at least every this many steps, so that a
@@ -46,8 +60,16 @@ export interface RunState {
   run: RunMetadata;
 }
 
-interface ReadDocument {
+export interface ReadDocument {
   document: RunDocument;
+  etag: string;
+}
+
+/** A run document that does not pass the checks. */
+export interface DamagedDocument {
+  damage: CorruptRecordError;
+  /** The incarnation it names, if that much can be read. */
+  incarnation: string | null;
   etag: string;
 }
 
@@ -68,19 +90,46 @@ export class RunStates {
     this.#layout = layout;
   }
 
-  /** The run document, including one marked as being deleted; null if there is none. */
+  /** The run document, checked, including one marked as being deleted; null if there is none. */
   async document(keys: RunKeys): Promise<ReadDocument | null> {
     const stored = await this.#bucket.get(keys.document);
     if (!stored) return null;
     return {
-      document: readRunDocument(stored.body, this.#bucket.location(keys.document)),
+      document: readRunDocument(stored.body, this.#bucket.location(keys.document), keys),
       etag: stored.etag,
     };
   }
 
-  /** The run as of its last step; null if it does not exist (or is being deleted). */
-  async read(keys: RunKeys): Promise<RunState | null> {
+  /** The run document if the run exists (not being deleted); RUN_NOT_FOUND otherwise. */
+  async live(keys: RunKeys): Promise<ReadDocument> {
     const found = await this.document(keys);
+    if (!found || found.document.deleting) throw new RunNotFoundError(keys.workflowId, keys.runId);
+    return found;
+  }
+
+  /**
+   * The run document, or what can be known of one that is damaged: the
+   * error, the incarnation if it can still be read, and the ETag. Null if
+   * there is none.
+   */
+  async inspect(keys: RunKeys): Promise<ReadDocument | DamagedDocument | null> {
+    const stored = await this.#bucket.get(keys.document);
+    if (!stored) return null;
+    const location = this.#bucket.location(keys.document);
+    try {
+      return { document: readRunDocument(stored.body, location, keys), etag: stored.etag };
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      return { damage: error, incarnation: incarnationOf(stored.body), etag: stored.etag };
+    }
+  }
+
+  /**
+   * The run as of its last step; null if it does not exist (or is being
+   * deleted). `found` is its document if the caller has just read it.
+   */
+  async read(keys: RunKeys, found?: ReadDocument | null): Promise<RunState | null> {
+    if (found === undefined) found = await this.document(keys);
     if (!found || found.document.deleting) return null;
     const { document, etag } = found;
     const head = await this.#probe(keys, document.incarnation, this.#start(keys, found));
@@ -105,10 +154,11 @@ export class RunStates {
     const latest = await this.step(keys, incarnation, head.headStep);
     if (!latest) {
       // Deleted between our reads, or a document pointing at nothing.
-      if (!(await this.read(keys))) return null;
-      throw new CorruptRecordError(
-        this.#bucket.location(this.#layout.step(keys, incarnation, head.headStep)),
-        "the run's head step is missing",
+      const key = this.#layout.step(keys, incarnation, head.headStep);
+      return this.damagedUnlessGone(
+        keys,
+        incarnation,
+        new CorruptRecordError(this.#bucket.location(key), "the run's head step is missing"),
       );
     }
     const state = this.remember(keys, {
@@ -120,11 +170,65 @@ export class RunStates {
     return { state, record: latest };
   }
 
-  /** A stored step, or null. */
+  /** A stored step, checked to be the one asked for; null if absent (a fence counts as absent). */
   async step(keys: RunKeys, incarnation: string, step: number): Promise<StepRecord | null> {
     const key = this.#layout.step(keys, incarnation, step);
     const stored = await this.#bucket.get(key);
-    return stored ? readStepRecord(stored.body, this.#bucket.location(key)) : null;
+    if (!stored || isFence(stored.metadata)) return null;
+    return readStepRecord(stored.body, this.#bucket.location(key), { ...keys, step });
+  }
+
+  /**
+   * Step `step` of a run whose document is `found`: the record, or
+   * STEP_NOT_FOUND outside the steps the run stores, CORRUPT_RECORD if it is
+   * missing below the head, RUN_NOT_FOUND if the run was deleted meanwhile.
+   */
+  async requireStep(keys: RunKeys, found: ReadDocument, step: number): Promise<StepRecord> {
+    const { incarnation, run } = found.document;
+    if (!Number.isSafeInteger(step) || step < firstStep(run) || step > MAX_STEP) {
+      throw new StepNotFoundError(keys.workflowId, keys.runId, step);
+    }
+    const record = await this.step(keys, incarnation, step);
+    if (record) return record;
+    // Below the head if the document says so, or if a later step exists; that
+    // later step may have been appended, with this one, since our read: look again.
+    const key = this.#layout.step(keys, incarnation, step);
+    let later = step <= run.headStep;
+    if (!later) {
+      const next = await this.#bucket.list({
+        prefix: this.#layout.stepsPrefix(keys, incarnation),
+        startAfter: key,
+        maxKeys: 1,
+      });
+      if (next.keys.length > 0) {
+        const again = await this.step(keys, incarnation, step);
+        if (again) return again;
+        later = true;
+      }
+    }
+    const missing = new CorruptRecordError(
+      this.#bucket.location(key),
+      "the step is missing below the run's head",
+    );
+    return this.damagedUnlessGone(
+      keys,
+      incarnation,
+      later ? missing : new StepNotFoundError(keys.workflowId, keys.runId, step),
+    );
+  }
+
+  /**
+   * Throws RUN_NOT_FOUND if the run is gone or another incarnation took its
+   * id since we read it (what a missing step means while a delete runs),
+   * else `error`.
+   */
+  async damagedUnlessGone(keys: RunKeys, incarnation: string, error: Error): Promise<never> {
+    const now = await this.document(keys);
+    if (!now || now.document.deleting || now.document.incarnation !== incarnation) {
+      this.forget(keys);
+      throw new RunNotFoundError(keys.workflowId, keys.runId);
+    }
+    throw error;
   }
 
   cached(keys: RunKeys): RunState | undefined {
@@ -197,11 +301,25 @@ export class RunStates {
           `more than ${MAX_PROBES} steps exist past the head the run document records`,
         );
       }
-      const [next, middle, end] = await Promise.all([
-        at(from + 1),
-        at(from + width / 2),
-        at(from + width),
-      ]);
+      const found = await Promise.all([at(from + 1), at(from + width / 2), at(from + width)]);
+      let next = found[0];
+      const [, middle, end] = found;
+      if (!next && (middle || end)) {
+        // A later step exists: the next one did too, unless appends raced our
+        // requests (look again) or it was removed.
+        next = await at(from + 1);
+        if (!next) {
+          const key = this.#layout.step(keys, incarnation, from + 1);
+          await this.damagedUnlessGone(
+            keys,
+            incarnation,
+            new CorruptRecordError(
+              this.#bucket.location(key),
+              "the step is missing below later steps of the run",
+            ),
+          );
+        }
+      }
       if (!next) return present;
       if (end) {
         present = end;
@@ -222,32 +340,22 @@ export class RunStates {
     return present;
   }
 
-  /** What step `step` says of the head, one HEAD request; null if it does not exist. */
+  /** What step `step` says of the head, one HEAD request; null if it does not exist (or is a fence). */
   async #stepHead(keys: RunKeys, incarnation: string, step: number): Promise<Head | null> {
-    const found = await this.#bucket.head(this.#layout.step(keys, incarnation, step));
-    return found && this.#headOf(keys, incarnation, step, found.metadata);
-  }
-
-  /** What a probed step says of the head; null if it vanished meanwhile (the run is being deleted). */
-  async #headOf(
-    keys: RunKeys,
-    incarnation: string,
-    step: number,
-    metadata: Record<string, string>,
-  ): Promise<Head | null> {
-    const status = metadata[STEP_STATUS];
-    const createdAt = metadata[STEP_CREATED_AT];
-    if (status !== undefined && createdAt !== undefined) {
-      return {
-        headStep: step,
-        status: status as RunStatus,
-        updatedAt: decodeURIComponent(createdAt),
-      };
-    }
+    const key = this.#layout.step(keys, incarnation, step);
+    const found = await this.#bucket.head(key);
+    if (!found || isFence(found.metadata)) return null;
+    const said = readStepMetadata(found.metadata, this.#bucket.location(key));
+    if (said) return { headStep: step, status: said.status, updatedAt: said.createdAt };
     // A step written without our metadata (by hand, or another tool): read it.
     const record = await this.step(keys, incarnation, step);
     return record && { headStep: step, status: record.status, updatedAt: record.createdAt };
   }
+}
+
+/** The first step a run stores: 0, or the step it was forked from. */
+export function firstStep(run: RunMetadata): number {
+  return run.forkedFrom?.step ?? 0;
 }
 
 function headOf(run: RunMetadata): Head {

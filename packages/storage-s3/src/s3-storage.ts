@@ -1,19 +1,23 @@
 import { randomBytes } from "node:crypto";
 import {
   advanceRunMetadata,
+  assertValidId,
+  CorruptRecordError,
+  checkListOptions,
   decodeCursor,
   encodeCursor,
+  InvalidCursorError,
+  isStepPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
-  pageSize,
   RUN_STATUSES,
   RunExistsError,
   type RunMetadata,
   RunNotFoundError,
+  type RunPage,
   type RunStatus,
   StepConflictError,
-  StepNotFoundError,
   type StepRecord,
   type StorageCapabilities,
   StorageClosedError,
@@ -22,16 +26,18 @@ import {
 import { Bucket } from "./bucket.js";
 import { mapLimited } from "./concurrency.js";
 import {
+  incarnationOf,
+  isFence,
   type RunDocument,
   runDocument,
-  STEP_CREATED_AT,
-  STEP_STATUS,
+  stepMetadata,
   WRITE_TOKEN,
 } from "./documents.js";
 import { KeyLayout, MAX_STEP, type RunKeys } from "./key-layout.js";
 import { type ResolvedOptions, resolveOptions, type S3StorageOptions } from "./options.js";
+import { RunDeletion } from "./run-deletion.js";
 import { RunIndex } from "./run-index.js";
-import { DOCUMENT_REFRESH, type RunState, RunStates } from "./run-state.js";
+import { DOCUMENT_REFRESH, firstStep, type RunState, RunStates } from "./run-state.js";
 
 /** Names the store in errors. */
 const STORAGE_NAME = "S3Storage";
@@ -54,8 +60,12 @@ const DOCUMENT_ATTEMPTS = 5;
  * createRun writes the first step and the index entries under a fresh
  * incarnation, then the run document only if absent: that put is the commit
  * point, and until it lands nothing of the run is visible. deleteRun marks the
- * document as deleting (the run is gone from then on), removes steps and
- * entries, then the document; calling it again finishes an interrupted one.
+ * document as deleting (the run is gone from then on), fences the run above
+ * its head so that no append lands after it, removes steps and entries, then
+ * the document (run-deletion.ts); calling it again finishes an interrupted one.
+ *
+ * Every method applies core's id rule first, and every record read back goes
+ * through core's record checks, naming the `s3://` key of a damaged one.
  */
 export class S3Storage implements WorkflowStorage {
   readonly capabilities: StorageCapabilities = { persistent: true, retention: false };
@@ -64,18 +74,26 @@ export class S3Storage implements WorkflowStorage {
   readonly #layout: KeyLayout;
   readonly #states: RunStates;
   readonly #index: RunIndex;
+  readonly #deletion: RunDeletion;
   #requests = 0;
   #closed = false;
 
   constructor(options: S3StorageOptions) {
     this.#options = resolveOptions(options);
-    const { client, bucket, prefix, concurrency } = this.#options;
-    this.#bucket = new Bucket(client, bucket, STORAGE_NAME, () => {
-      this.#requests += 1;
+    const { client, bucket, prefix, concurrency, timeout } = this.#options;
+    this.#bucket = new Bucket({
+      client,
+      name: bucket,
+      storageName: STORAGE_NAME,
+      timeout,
+      countRequest: () => {
+        this.#requests += 1;
+      },
     });
     this.#layout = new KeyLayout(prefix);
     this.#states = new RunStates(this.#bucket, this.#layout);
     this.#index = new RunIndex(this.#bucket, this.#layout, this.#states, concurrency);
+    this.#deletion = new RunDeletion(this.#bucket, this.#layout, this.#states, this.#index);
   }
 
   /** HTTP requests this store has sent to S3, retries included: for monitoring and benchmarks. */
@@ -85,10 +103,10 @@ export class S3Storage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     this.#ready();
+    const keys = this.#keys(run.workflowId, run.runId);
     if (first.step !== run.headStep) {
       throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
     }
-    const keys = this.#layout.run(run.workflowId, run.runId);
     checkStepNumber(first.step);
     checkStatus(run.status);
     const incarnation = randomBytes(8).toString("hex");
@@ -113,9 +131,9 @@ export class S3Storage implements WorkflowStorage {
       this.#states.remember(keys, { etag: committed.etag, incarnation, stored, run: stored });
       return;
     }
-    const existing = await this.#states.document(keys);
+    const existing = await this.#bucket.get(keys.document);
     // Our own put, answered 412 on a retry after its first response was lost.
-    if (existing?.document.incarnation === incarnation) return;
+    if (existing && incarnationOf(existing.body) === incarnation) return;
     // Ours never became visible; remove it. Keys under a fresh incarnation are no one else's.
     await this.#bucket.deleteAll([stepKey, ...entries.keys()]).catch(() => {});
     throw new RunExistsError(run.workflowId, run.runId);
@@ -123,7 +141,7 @@ export class S3Storage implements WorkflowStorage {
 
   async appendStep(record: StepRecord): Promise<void> {
     this.#ready();
-    const keys = this.#layout.run(record.workflowId, record.runId);
+    const keys = this.#keys(record.workflowId, record.runId);
     const step = record.step;
     checkStepNumber(step);
     checkStatus(record.status);
@@ -137,19 +155,26 @@ export class S3Storage implements WorkflowStorage {
     const leaving = state.run.status !== record.status ? state.run.status : null;
     // The document is rewritten only when it matters: see DOCUMENT_REFRESH.
     const refresh = leaving !== null || step - state.stored.headStep >= DOCUMENT_REFRESH;
-    if (leaving) {
-      // Before the step: a listing by status may show a stale entry, never miss a run.
-      await this.#index.enterStatus(keys, state.stored, incarnation, record.status, step);
-    }
+    // Before the step: a listing by status may show a stale entry, never miss a run.
+    const entered =
+      leaving &&
+      (await this.#index.enterStatus(keys, state.stored, incarnation, record.status, step));
     const token = randomBytes(6).toString("hex");
     const stepKey = this.#layout.step(keys, incarnation, step);
     const put = await this.#bucket.put(stepKey, body, {
       ifAbsent: true,
       metadata: { ...stepMetadata(record), [WRITE_TOKEN]: token },
     });
-    if (!put.written && (await this.#bucket.head(stepKey))?.metadata[WRITE_TOKEN] !== token) {
-      this.#states.forget(keys, state);
-      throw new StepConflictError(record.workflowId, record.runId, step);
+    if (!put.written) {
+      const taken = await this.#bucket.head(stepKey);
+      if (taken?.metadata[WRITE_TOKEN] !== token) {
+        this.#states.forget(keys, state);
+        // A fence (or nothing, mid-deletion) where the step should go: the run was deleted.
+        if (taken === null || isFence(taken.metadata)) {
+          await this.#refuseDeleted(keys, state, entered || null);
+        }
+        throw new StepConflictError(record.workflowId, record.runId, step);
+      }
     }
     // The step is in: the append has happened. What follows, when due, brings
     // the run document and the status index up to it; if it cannot, readers
@@ -159,7 +184,7 @@ export class S3Storage implements WorkflowStorage {
       return;
     }
     await Promise.all([
-      this.#advanceDocument(keys, state, record, stepKey),
+      this.#advanceDocument(keys, state, record),
       leaving &&
         this.#index.leaveStatus(keys, state.stored, incarnation, leaving, step).catch(() => {}),
     ]);
@@ -167,7 +192,7 @@ export class S3Storage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     this.#ready();
-    const keys = this.#layout.run(workflowId, runId);
+    const keys = this.#keys(workflowId, runId);
     const state = await this.#states.read(keys);
     if (!state) throw new RunNotFoundError(workflowId, runId);
     return structuredClone(state.run);
@@ -175,20 +200,13 @@ export class S3Storage implements WorkflowStorage {
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     this.#ready();
-    const keys = this.#layout.run(workflowId, runId);
-    const found = await this.#states.document(keys);
-    if (!found || found.document.deleting) throw new RunNotFoundError(workflowId, runId);
-    if (!Number.isSafeInteger(step) || step < 0 || step > MAX_STEP) {
-      throw new StepNotFoundError(workflowId, runId, step);
-    }
-    const record = await this.#states.step(keys, found.document.incarnation, step);
-    if (!record) throw new StepNotFoundError(workflowId, runId, step);
-    return record;
+    const keys = this.#keys(workflowId, runId);
+    return this.#states.requireStep(keys, await this.#states.live(keys), step);
   }
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     this.#ready();
-    const keys = this.#layout.run(workflowId, runId);
+    const keys = this.#keys(workflowId, runId);
     const latest = await this.#states.latest(keys);
     if (!latest) throw new RunNotFoundError(workflowId, runId);
     return latest.record;
@@ -200,37 +218,53 @@ export class S3Storage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     this.#ready();
-    const limit = pageSize(options.limit);
-    const keys = this.#layout.run(workflowId, runId);
-    const after = options.cursor ? stepCursor(options.cursor) : null;
-    const found = await this.#states.document(keys);
-    if (!found || found.document.deleting) throw new RunNotFoundError(workflowId, runId);
-    const { incarnation } = found.document;
+    const keys = this.#keys(workflowId, runId);
+    const { limit, cursor } = checkListOptions(options);
+    const after = cursor === null ? null : stepCursor(cursor);
+    const { document } = await this.#states.live(keys);
+    const { incarnation, run } = document;
     const prefix = this.#layout.stepsPrefix(keys, incarnation);
     const page = await this.#bucket.list({
       prefix,
       startAfter: after === null ? undefined : this.#layout.step(keys, incarnation, after),
       maxKeys: limit,
     });
-    const steps = page.keys.flatMap((key) => {
+    const listed = page.keys.flatMap((key) => {
       const step = this.#layout.stepOf(prefix, key);
-      return step === null ? [] : [step];
+      return step === null || step < firstStep(run) ? [] : [step];
     });
+    // Steps are contiguous from the first up to the head, so the page is
+    // every step from `from` to the last one listed, each read after the
+    // listing (a step the listing missed while racing appends is there by
+    // then); one that is absent was removed. So is a step up to the
+    // document's head past the end of the listing (it was written before the
+    // document we read).
+    const from = Math.max(firstStep(run), after === null ? 0 : after + 1);
+    const through = listed.at(-1) ?? from - 1;
+    if (page.continuationToken === null && through < run.headStep) {
+      await this.#states.damagedUnlessGone(
+        keys,
+        incarnation,
+        this.#missing(keys, incarnation, through + 1),
+      );
+    }
+    const steps = Array.from({ length: Math.min(limit, through - from + 1) }, (_, i) => from + i);
     const records = await mapLimited(steps, this.#options.concurrency, async (step) => {
       const record = await this.#states.step(keys, incarnation, step);
-      if (!record) throw new RunNotFoundError(workflowId, runId); // deleted while we read it
-      return record;
+      // Removed (a damaged journal, or deleted since the listing), or a fence where a step was.
+      return (
+        record ??
+        this.#states.damagedUnlessGone(keys, incarnation, this.#missing(keys, incarnation, step))
+      );
     });
     const last = records.at(-1);
-    return {
-      items: records,
-      nextCursor: page.continuationToken !== null && last ? encodeCursor(last.step) : null,
-    };
+    const more = page.continuationToken !== null || (last !== undefined && last.step < through);
+    return { items: records, nextCursor: more && last ? encodeCursor(last.step) : null };
   }
 
-  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<Page<RunMetadata>> {
+  async listRuns(workflowId: string, options: ListRunsOptions = {}): Promise<RunPage> {
     this.#ready();
-    if (options.status !== undefined) checkStatus(options.status);
+    assertValidId(workflowId, "workflowId");
     return this.#index.listRuns(workflowId, options);
   }
 
@@ -241,27 +275,7 @@ export class S3Storage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     this.#ready();
-    const keys = this.#layout.run(workflowId, runId);
-    this.#states.forget(keys);
-    let found = await this.#states.document(keys);
-    for (let attempt = 0; found && !found.document.deleting; attempt++) {
-      if (attempt === DOCUMENT_ATTEMPTS) {
-        throw new StepConflictError(workflowId, runId, found.document.run.headStep + 1);
-      }
-      // From here on the run does not exist for anyone; a concurrent append's
-      // document update fails on the changed ETag.
-      const { document, etag } = found;
-      const marked = await this.#bucket.put(
-        keys.document,
-        runDocument(document.run, document.incarnation, true),
-        { ifEtag: etag },
-      );
-      found = marked.written
-        ? { document: { ...document, deleting: true }, etag: marked.etag }
-        : await this.#states.document(keys);
-    }
-    if (!found) throw new RunNotFoundError(workflowId, runId);
-    await this.#finishDeletion(keys, found.document, found.etag);
+    await this.#deletion.delete(this.#keys(workflowId, runId));
   }
 
   async close(): Promise<void> {
@@ -274,16 +288,35 @@ export class S3Storage implements WorkflowStorage {
     if (this.#closed) throw new StorageClosedError(STORAGE_NAME);
   }
 
-  /** Removes what a run marked as deleting stores, then its document (only if still that one). */
-  async #finishDeletion(keys: RunKeys, document: RunDocument, etag: string): Promise<void> {
-    const steps: string[] = [];
-    const prefix = this.#layout.stepsPrefix(keys, document.incarnation);
-    for await (const page of this.#bucket.keys(prefix)) {
-      steps.push(...page);
-    }
-    await this.#bucket.deleteAll([...(await this.#index.entriesOf(keys, document)), ...steps]);
-    await this.#bucket.delete(keys.document, etag);
-    await this.#index.retireMarker(keys);
+  /** The run's keys, after core's id rule: every method refuses the same ids on every store. */
+  #keys(workflowId: unknown, runId: unknown): RunKeys {
+    assertValidId(workflowId, "workflowId");
+    assertValidId(runId, "runId");
+    return this.#layout.run(workflowId, runId);
+  }
+
+  #missing(keys: RunKeys, incarnation: string, step: number): CorruptRecordError {
+    return new CorruptRecordError(
+      this.#bucket.location(this.#layout.step(keys, incarnation, step)),
+      "the step is missing below the run's head",
+    );
+  }
+
+  /**
+   * An append found a fence (or nothing) where its step should go: the run
+   * was deleted (RUN_NOT_FOUND), or deleted and created again under a new
+   * incarnation (the caller's STEP_CONFLICT). For a run that is gone, removes
+   * the status entry the append made. The dead incarnation's keys are left as
+   * they are: deleteRun replaced each step by a fence, and removing one would
+   * free a key another stale writer could then create (see run-deletion.ts).
+   */
+  async #refuseDeleted(keys: RunKeys, state: RunState, entered: string | null): Promise<void> {
+    const now = await this.#states.inspect(keys);
+    const deleted = now === null || ("document" in now && now.document.deleting === true);
+    const current = now && ("damage" in now ? now.incarnation : now.document.incarnation);
+    if (!deleted && current === state.incarnation) return;
+    if (entered) await this.#bucket.delete(entered).catch(() => {});
+    if (deleted) throw new RunNotFoundError(keys.workflowId, keys.runId);
   }
 
   /**
@@ -303,15 +336,10 @@ export class S3Storage implements WorkflowStorage {
    * Sets the run document's head to `record`, only if the document is
    * unchanged since `state`; on a lost race, reads it again and retries while
    * it is still behind. If the run was deleted (or replaced by a new run with
-   * the same id) meanwhile, the step went into a dead incarnation: remove it
-   * and report the conflict.
+   * the same id) meanwhile, the step went into a dead incarnation, where the
+   * delete replaces it by a fence: report the conflict.
    */
-  async #advanceDocument(
-    keys: RunKeys,
-    state: RunState,
-    record: StepRecord,
-    stepKey: string,
-  ): Promise<void> {
+  async #advanceDocument(keys: RunKeys, state: RunState, record: StepRecord): Promise<void> {
     let { etag, stored } = state;
     try {
       for (let attempt = 0; attempt < DOCUMENT_ATTEMPTS; attempt++) {
@@ -331,12 +359,6 @@ export class S3Storage implements WorkflowStorage {
         const found = await this.#states.document(keys);
         if (!found || found.document.incarnation !== state.incarnation || found.document.deleting) {
           this.#states.forget(keys);
-          // The steps since the document's head went into a dead incarnation: remove them.
-          const dead = [];
-          for (let step = state.stored.headStep + 1; step < record.step; step++) {
-            dead.push(this.#layout.step(keys, state.incarnation, step));
-          }
-          await this.#bucket.deleteAll([...dead, stepKey]).catch(() => {});
           if (!found || found.document.deleting)
             throw new RunNotFoundError(keys.workflowId, keys.runId);
           throw new StepConflictError(keys.workflowId, keys.runId, record.step);
@@ -351,13 +373,6 @@ export class S3Storage implements WorkflowStorage {
     }
     this.#states.forget(keys);
   }
-}
-
-function stepMetadata(record: StepRecord): Record<string, string> {
-  return {
-    [STEP_STATUS]: String(record.status),
-    [STEP_CREATED_AT]: encodeURIComponent(String(record.createdAt)),
-  };
 }
 
 function checkStepNumber(step: unknown): asserts step is number {
@@ -375,14 +390,9 @@ function checkStatus(status: unknown): void {
   }
 }
 
-function stepCursor(cursor: string): number {
-  const position = decodeCursor(cursor);
-  if (
-    !Number.isSafeInteger(position) ||
-    (position as number) < 0 ||
-    (position as number) > MAX_STEP
-  ) {
-    throw new TypeError(`Not a cursor returned by listSteps: ${JSON.stringify(cursor)}`);
-  }
-  return position as number;
+/** A listSteps cursor's position: the last step of a page; null to start from the first. */
+function stepCursor(cursor: string): number | null {
+  const position = decodeCursor(cursor, isStepPosition);
+  if (position > MAX_STEP) throw new InvalidCursorError(cursor);
+  return position < 0 ? null : position;
 }

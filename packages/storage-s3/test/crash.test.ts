@@ -1,7 +1,10 @@
 // Writers SIGKILLed between their writes: readers see exactly what was committed, and the next writer repairs and continues with nothing lost.
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { WorkflowEngine } from "@wf/core";
 import { sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
+import { FENCE } from "../src/documents.js";
+import { FENCE_WINDOW } from "../src/run-deletion.js";
 import { DOCUMENT_REFRESH } from "../src/run-state.js";
 import { countingWorkflow } from "./fixtures/counting-workflow.js";
 import {
@@ -33,7 +36,7 @@ async function storedDocument(workflowId: string, runId: string) {
 }
 
 function dieBetweenWrites(
-  moment: "append" | "create" | "delete",
+  moment: "append" | "create" | "delete" | "fenced",
   workflowId: string,
   runId: string,
 ) {
@@ -162,6 +165,7 @@ describe("a writer killed between its writes", () => {
     for (let step = 1; step <= 3; step++)
       await store.appendStep(sampleStep(workflowId, runId, step));
 
+    const before = await storedDocument(workflowId, runId);
     const child = await dieBetweenWrites("delete", workflowId, runId);
     expect(child.signal, child.stderr).toBe("SIGKILL");
     const runKeys = `${prefix}v1/runs/${workflowId}/${runId}/`;
@@ -179,7 +183,14 @@ describe("a writer killed between its writes", () => {
     ).rejects.toMatchObject({ code: "RUN_EXISTS" });
 
     await reader.deleteRun(workflowId, runId);
-    expect(await listKeys(raw, config.bucket, runKeys)).toEqual([]);
+    // What stays is a fence at every step (0-3) and above the head (4 and up), nothing of the run itself.
+    const { incarnation } = before;
+    expect(await listKeys(raw, config.bucket, runKeys)).toEqual(
+      Array.from(
+        { length: 4 + FENCE_WINDOW },
+        (_, i) => `${runKeys}${incarnation}/${String(i).padStart(12, "0")}.json`,
+      ),
+    );
     expect(await listKeys(raw, config.bucket, `${prefix}v1/index/${workflowId}/`)).toEqual([]);
     expect((await reader.listWorkflows()).items).not.toContain(workflowId);
     await expect(reader.deleteRun(workflowId, runId)).rejects.toMatchObject({
@@ -187,6 +198,49 @@ describe("a writer killed between its writes", () => {
     });
     await reader.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
     expect((await reader.getRun(workflowId, runId)).headStep).toBe(0);
+    await Promise.all([store.close(), reader.close()]);
+  });
+
+  it("in deleteRun after the fence: the run is gone, and deleteRun again keeps the fence it finds and removes the rest", async () => {
+    const store = openStore(prefix);
+    const workflowId = "crash-fenced";
+    const runId = "run-1";
+    await store.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
+    for (let step = 1; step <= 3; step++)
+      await store.appendStep(sampleStep(workflowId, runId, step));
+    const { incarnation } = await storedDocument(workflowId, runId);
+
+    const child = await dieBetweenWrites("fenced", workflowId, runId);
+    expect(child.signal, child.stderr).toBe("SIGKILL");
+    const runKeys = `${prefix}v1/runs/${workflowId}/${runId}/`;
+    const stepKey = (step: number) =>
+      `${runKeys}${incarnation}/${String(step).padStart(12, "0")}.json`;
+    const fence = Array.from({ length: FENCE_WINDOW }, (_, i) => stepKey(4 + i));
+    expect(await listKeys(raw, config.bucket, runKeys)).toEqual([
+      ...[0, 1, 2, 3].map(stepKey),
+      ...fence,
+      `${runKeys}run.json`,
+    ]);
+    // The writer that held the head meets the fence.
+    await expect(store.appendStep(sampleStep(workflowId, runId, 4))).rejects.toMatchObject({
+      code: "RUN_NOT_FOUND",
+    });
+
+    const reader = openStore(prefix);
+    await expect(reader.getRun(workflowId, runId)).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    await reader.deleteRun(workflowId, runId);
+    // The same fence, not a second one above it, and every step replaced by a fence too.
+    expect(await listKeys(raw, config.bucket, runKeys)).toEqual([
+      ...[0, 1, 2, 3].map(stepKey),
+      ...fence,
+    ]);
+    for (const key of await listKeys(raw, config.bucket, runKeys)) {
+      const { Metadata } = await raw.send(
+        new HeadObjectCommand({ Bucket: config.bucket, Key: key }),
+      );
+      expect(Metadata?.[FENCE], key).toBeDefined();
+    }
+    expect(await listKeys(raw, config.bucket, `${prefix}v1/index/${workflowId}/`)).toEqual([]);
     await Promise.all([store.close(), reader.close()]);
   });
 });

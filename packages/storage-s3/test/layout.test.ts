@@ -1,6 +1,8 @@
-// What is stored where: the key layout, the objects' contents, and hostile ids kept inside their own run's keys.
+// What is stored where: the key layout, the objects' contents, and ids: core's rule on every method, and an encoding that keeps any string inside its run's keys.
+import { MAX_ID_LENGTH } from "@wf/core";
 import { sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
+import { KeyLayout } from "../src/key-layout.js";
 import { DOCUMENT_REFRESH } from "../src/run-state.js";
 import {
   listKeys,
@@ -93,31 +95,90 @@ describe("key layout", () => {
     await store.close();
   });
 
-  it("hostile ids are encoded into their own run's keys, never reaching outside the prefix or another run", async () => {
+  it("ids outside core's id rule are INVALID_ID on every method before any request, and nothing is stored", async () => {
     const store = openStore(prefix);
-    const workflowId = "../hostile/wf";
-    const runIds = ["../../escape", "a/b", ".", "..", "x%2F..%2Fy", "a!2Fb", "日本", "C:\\x"];
+    const good = "ids-good";
+    const outside = [
+      "../../escape",
+      "a/b",
+      ".",
+      "..",
+      "__proto__",
+      "日本",
+      "x".repeat(MAX_ID_LENGTH + 1),
+      "x".repeat(10_000),
+      "\ud800",
+    ];
+    for (const bad of outside) {
+      for (const [workflowId, runId] of [
+        [good, bad],
+        [bad, "r"],
+      ] as const) {
+        const calls: [string, () => Promise<unknown>][] = [
+          [
+            "createRun",
+            () => store.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0)),
+          ],
+          ["appendStep", () => store.appendStep(sampleStep(workflowId, runId, 1))],
+          ["getRun", () => store.getRun(workflowId, runId)],
+          ["getStep", () => store.getStep(workflowId, runId, 0)],
+          ["getLatestStep", () => store.getLatestStep(workflowId, runId)],
+          ["listSteps", () => store.listSteps(workflowId, runId)],
+          ["deleteRun", () => store.deleteRun(workflowId, runId)],
+          ["listRuns", () => store.listRuns(workflowId)],
+        ];
+        for (const [name, call] of calls) {
+          if (name === "listRuns" && workflowId === good) continue;
+          await expect(
+            call(),
+            `${name}(${workflowId.slice(0, 20)}, ${runId.slice(0, 20)})`,
+          ).rejects.toMatchObject({
+            code: "INVALID_ID",
+          });
+        }
+      }
+    }
+    expect(store.requestsSent).toBe(0);
+    expect(await listKeys(raw, config.bucket, `${prefix}v1/runs/${good}/`)).toEqual([]);
+    await store.close();
+  });
+
+  it("ids at the edges of the rule are stored verbatim, each in its own run's keys", async () => {
+    const store = openStore(prefix);
+    const workflowId = "edge.ids";
+    const runIds = ["..a", "a..", ".a.", "-", "_", "a-_.b", "x".repeat(MAX_ID_LENGTH)];
     for (const runId of runIds) {
       await store.createRun(
         sampleRun(workflowId, runId),
         sampleStep(workflowId, runId, 0, { shared: { runId } }),
       );
     }
-    const keys = (await listKeys(raw, config.bucket, prefix)).map((key) =>
-      key.slice(prefix.length),
+    const keys = (await listKeys(raw, config.bucket, `${prefix}v1/runs/${workflowId}/`)).map(
+      (key) => key.slice(`${prefix}v1/runs/${workflowId}/`.length),
     );
-    const mine = keys.filter((key) => key.startsWith("v1/runs/..!2Fhostile!2Fwf/"));
-    expect(mine).toHaveLength(runIds.length * 2);
-    for (const key of keys) {
-      expect(key.split("/")).not.toContain("..");
-      expect(key.split("/")).not.toContain(".");
-      expect(key).not.toContain("//");
-    }
     for (const runId of runIds) {
+      expect(keys.filter((key) => key.split("/")[0] === runId)).toHaveLength(2);
       expect((await store.getStep(workflowId, runId, 0)).shared).toEqual({ runId });
     }
-    const listed = (await store.listRuns(workflowId)).items.map((r) => r.runId);
-    expect(listed.sort()).toEqual([...runIds].sort());
+    expect(keys).toHaveLength(2 * runIds.length);
     await store.close();
+  });
+
+  it("the key encoding, kept behind the id rule, still holds any string inside its own run's keys", () => {
+    const layout = new KeyLayout(prefix);
+    const hostile = ["../../escape", "a/b", ".", "..", "x%2F..%2Fy", "a!2Fb", "日本", "C:\\x", ""];
+    const dirs = new Set<string>();
+    for (const runId of hostile.filter(Boolean)) {
+      const { dir } = layout.run("../hostile/wf", runId);
+      const segments = dir.slice(layout.root.length).split("/");
+      expect(segments).toHaveLength(4); // runs, workflow, run, and the empty one after the last "/"
+      expect(segments[0]).toBe("runs");
+      for (const segment of segments.slice(1, 3)) {
+        expect([".", "..", ""]).not.toContain(segment);
+        expect(segment).toMatch(/^[\x21-\x7e]+$/);
+      }
+      dirs.add(dir);
+    }
+    expect(dirs.size).toBe(hostile.length - 1);
   });
 });

@@ -1,6 +1,6 @@
-// Listings continue S3 listings past 1,000 objects, and skip or clear stale index entries.
+// Listings continue S3 listings past 1,000 objects, skip or clear stale index entries, and check their options and cursors before any request.
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import type { RunMetadata } from "@wf/core";
+import { encodeCursor, type RunMetadata, type RunStatus } from "@wf/core";
 import { collectPages, sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import { mapLimited } from "../src/concurrency.js";
@@ -95,5 +95,71 @@ describe("listing", () => {
     ).toEqual([runId]);
     expect((await store.listRuns(workflowId, { status: "waiting_for_input" })).items).toEqual([]);
     await store.close();
+  });
+
+  it("listing options are checked before any request: a bogus status is a TypeError, a cursor this store did not hand out INVALID_CURSOR", async () => {
+    const store = openStore(prefix);
+    const listings: [string, () => Promise<unknown>, string][] = [
+      ["status", () => store.listRuns("wf", { status: "bogus" as RunStatus }), "TypeError"],
+      ["status", () => store.listRuns("wf", { status: 3 as unknown as RunStatus }), "TypeError"],
+      ["limit", () => store.listSteps("wf", "r", { limit: 0 }), "RangeError"],
+    ];
+    const forged: [string, (cursor: string) => Promise<unknown>, string[]][] = [
+      [
+        "listRuns",
+        (cursor) => store.listRuns("wf", { cursor }),
+        [
+          "garbage!",
+          encodeCursor(7),
+          encodeCursor(["2026-01-01T00:00:00.000Z", "a/b"]),
+          encodeCursor(["2026-01-01T00:00:00.000Z", "x".repeat(10_000)]),
+          encodeCursor(["9".repeat(5_000), "r"]),
+        ],
+      ],
+      [
+        "listSteps",
+        (cursor) => store.listSteps("wf", "r", { cursor }),
+        [encodeCursor(10 ** 12), encodeCursor(1.5), encodeCursor(["a", "b"])],
+      ],
+      [
+        "listWorkflows",
+        (cursor) => store.listWorkflows({ cursor }),
+        [encodeCursor("../other"), encodeCursor("x".repeat(10_000)), encodeCursor(3)],
+      ],
+    ];
+    for (const [name, list, cursors] of forged) {
+      for (const cursor of cursors) {
+        listings.push([`${name} ${cursor.slice(0, 24)}`, () => list(cursor), "INVALID_CURSOR"]);
+      }
+    }
+    for (const [what, call, expected] of listings) {
+      const error = await call().then(
+        () => null,
+        (failure: unknown) => failure as Error & { code?: string },
+      );
+      expect(error?.code ?? error?.name, what).toBe(expected);
+    }
+    expect(store.requestsSent).toBe(0);
+    await store.close();
+  });
+
+  it("listRuns by status reads in full only the runs its status index names, and only the document of the others", async () => {
+    const writer = openStore(prefix);
+    const workflowId = "by-status";
+    const completed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const runId = `done-${i}`;
+      await writer.createRun(sampleRun(workflowId, runId), sampleStep(workflowId, runId, 0));
+      await writer.appendStep(sampleStep(workflowId, runId, 1, { status: "completed" }));
+      completed.push(runId);
+    }
+    await writer.createRun(sampleRun(workflowId, "live"), sampleStep(workflowId, "live", 0));
+    const reader = openStore(prefix);
+    const page = await reader.listRuns(workflowId, { status: "running" });
+    expect(page.items.map((run) => run.runId)).toEqual(["live"]);
+    // Two listings (all runs, running ones), 7 documents, and the search past the live run's
+    // document (3 HEADs at once); reading every run in full would take 7 searches.
+    expect(reader.requestsSent).toBe(2 + 7 + 3);
+    await Promise.all([writer.close(), reader.close()]);
   });
 });

@@ -9,8 +9,9 @@ import type { BenchTarget } from "../target.js";
  * s3rver behind its conditional-write proxy), under a fresh key prefix. The
  * baseline is one create-only PutObject (`If-None-Match: *`) of the same
  * bytes to the same server through the same client: what an append costs at
- * the very least, where the store sends two (the step, then the run
- * document). Create-only because that is the least a journal append needs,
+ * the very least, and what the store sends on most appends (the step; the run
+ * document follows every 16th step and on a status change). Create-only
+ * because that is the least a journal append needs,
  * and because the test proxy checks conditional writes with an extra HEAD
  * that a plain PUT would not pay (real S3 charges no time for the condition).
  * `requests()` is the store's count of HTTP requests.
