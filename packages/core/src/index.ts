@@ -66,6 +66,7 @@ export {
   type RequestInput,
   type SharedState,
 } from "./node.js";
+export { checkFromUrlOptions, checkOptions, maskPassword } from "./options-check.js";
 export {
   checkRunMetadata,
   checkStepRecord,

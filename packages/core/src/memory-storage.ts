@@ -9,6 +9,7 @@ import {
 } from "./errors.js";
 import { assertValidId } from "./ids.js";
 import { advanceRunMetadata, type RunMetadata, type StepRecord } from "./journal.js";
+import { checkOptions } from "./options-check.js";
 import { checkRunMetadata, checkStepRecord, parseRecordJson } from "./record-check.js";
 import {
   checkListOptions,
@@ -33,6 +34,8 @@ export interface MemoryStorageOptions {
    */
   data?: MemoryStorageData;
 }
+
+const MEMORY_STORAGE_OPTIONS: readonly (keyof MemoryStorageOptions)[] = ["ttlSeconds", "data"];
 
 /** Runs by workflow id, then by run id. */
 export type MemoryStorageData = Map<string, Map<string, MemoryStoredRun>>;
@@ -67,6 +70,7 @@ export class MemoryStorage implements WorkflowStorage {
   #closed = false;
 
   constructor(options: MemoryStorageOptions = {}) {
+    checkOptions(STORAGE_NAME, options, MEMORY_STORAGE_OPTIONS, false);
     const { ttlSeconds, data = new Map() } = options;
     this.#workflows = data;
     if (ttlSeconds !== undefined && !(ttlSeconds > 0)) {

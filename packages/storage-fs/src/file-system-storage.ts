@@ -4,7 +4,9 @@ import { join, resolve } from "node:path";
 import {
   assertValidId,
   CorruptRecordError,
+  checkFromUrlOptions,
   checkListOptions,
+  checkOptions,
   checkRunMetadata,
   checkStepRecord,
   type DamagedRun,
@@ -37,6 +39,7 @@ import {
   tempPath,
   writeNewFile,
 } from "./atomic-write.js";
+import { dirFromUrl } from "./file-url.js";
 import { isHintOf, lastStepFrom, readHeadHint, renameToHead } from "./head.js";
 import {
   checkLayout,
@@ -79,6 +82,8 @@ export interface FileSystemStorageOptions {
    */
   fsync?: boolean;
 }
+
+const OPTION_KEYS: readonly (keyof FileSystemStorageOptions)[] = ["dir", "fsync"];
 
 /** Files read at once when a call reads many (a page of steps, every run of a workflow), to spare file descriptors. */
 const READ_CONCURRENCY = 32;
@@ -124,12 +129,26 @@ export class FileSystemStorage implements WorkflowStorage {
   readonly #checkedRunFiles = new Map<string, Stats>();
 
   constructor(options: FileSystemStorageOptions = {}) {
+    checkOptions("FileSystemStorage", options, OPTION_KEYS);
     const { dir = DEFAULT_LOG_DIR, fsync = true } = options;
     if (typeof dir !== "string" || dir.length === 0) {
       throw new TypeError(`dir must be a non-empty path, got ${JSON.stringify(dir)}`);
     }
     this.dir = resolve(dir);
     this.#durable = fsync;
+  }
+
+  /**
+   * A store on the directory `url` names: `file:./logs` (relative to the
+   * working directory), `file:///var/wf/logs`, or a plain path. `options`
+   * are the other options (`fsync`); `dir` is the URL's.
+   */
+  static fromUrl(
+    url: string,
+    options: Omit<FileSystemStorageOptions, "dir"> = {},
+  ): FileSystemStorage {
+    checkFromUrlOptions("FileSystemStorage", url, options, OPTION_KEYS, ["dir"]);
+    return new FileSystemStorage({ ...options, dir: dirFromUrl(url) });
   }
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {

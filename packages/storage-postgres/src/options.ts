@@ -1,3 +1,4 @@
+import { maskPassword } from "@wf/core";
 import type { Pool, PoolConfig } from "pg";
 
 export interface PostgresStorageOptions {
@@ -52,6 +53,21 @@ export interface PostgresStorageOptions {
   autoMigrate?: boolean;
 }
 
+/** Every option, so a misspelt one is refused rather than ignored. */
+export const OPTION_KEYS: readonly (keyof PostgresStorageOptions)[] = [
+  "connectionString",
+  "pool",
+  "poolConfig",
+  "schema",
+  "maxConnections",
+  "connectionTimeoutMillis",
+  "queryTimeoutMillis",
+  "idleTimeoutMillis",
+  "autoMigrate",
+];
+
+const URL_FORM = "postgres://user:password@host:5432/database (or postgresql://)";
+
 export const DEFAULT_SCHEMA = "wf";
 export const DEFAULT_MAX_CONNECTIONS = 10;
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 5000;
@@ -103,4 +119,48 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   return value;
+}
+
+/**
+ * Refuses, when the store is built, a connection string that is not a
+ * PostgreSQL URL (pg would otherwise try it and fail later, or not at all
+ * the way the user meant). The message masks the password.
+ */
+export function checkConnectionString(url: unknown): URL {
+  if (typeof url !== "string") {
+    throw new TypeError(
+      `PostgresStorage: connectionString must be a string (${URL_FORM}), got ${typeof url}.`,
+    );
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== "postgres:" && parsed?.protocol !== "postgresql:") {
+    throw new TypeError(
+      `PostgresStorage: ${JSON.stringify(maskPassword(url))} is not a PostgreSQL URL; expected ${URL_FORM}.`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * The options `PostgresStorage.fromUrl(url, options)` builds: the URL is the
+ * connection string, and its `schema` parameter (which pg does not know) the
+ * `schema` option.
+ */
+export function optionsFromUrl(
+  url: string,
+  options: Omit<PostgresStorageOptions, "connectionString" | "pool">,
+): PostgresStorageOptions {
+  const parsed = checkConnectionString(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  return {
+    ...options,
+    connectionString: schema === null ? url : parsed.href,
+    ...(schema === null ? {} : { schema }),
+  };
 }

@@ -1,7 +1,9 @@
 import {
   assertValidId,
   CorruptRecordError,
+  checkFromUrlOptions,
   checkListOptions,
+  checkOptions,
   type DamagedRun,
   decodeCursor,
   encodeCursor,
@@ -29,7 +31,14 @@ import { Connection } from "./connection.js";
 import { asStorageError, STORAGE_NAME } from "./driver-errors.js";
 import { assertKnownVersion, migrate, schemaVersion } from "./migrate.js";
 import { LATEST_SCHEMA_VERSION } from "./migrations.js";
-import { type PostgresStorageOptions, resolveSettings, type Settings } from "./options.js";
+import {
+  checkConnectionString,
+  OPTION_KEYS,
+  optionsFromUrl,
+  type PostgresStorageOptions,
+  resolveSettings,
+  type Settings,
+} from "./options.js";
 import { type RunRow, runFromRow, stepFromText, stepLocation } from "./rows.js";
 import { quoteSchema } from "./schema-name.js";
 import { type Statements, statementsFor } from "./statements.js";
@@ -67,14 +76,35 @@ export class PostgresStorage implements WorkflowStorage {
   #closed = false;
 
   constructor(options: PostgresStorageOptions) {
-    if (typeof options !== "object" || options === null) {
+    checkOptions("PostgresStorage", options, OPTION_KEYS);
+    if (options === undefined) {
       throw new TypeError("PostgresStorage needs options: { connectionString } or { pool }.");
     }
+    if (options.connectionString !== undefined) checkConnectionString(options.connectionString);
     this.#settings = resolveSettings(options);
     this.schema = this.#settings.schema;
     this.#quoted = quoteSchema(this.schema);
     this.#sql = statementsFor(this.#quoted);
     this.#connection = new Connection(options, this.#settings);
+  }
+
+  /**
+   * A store on the server `url` names, `postgres://user:password@host:port/database?schema=wf`
+   * (or `postgresql://`): the URL is the connection string, and its `schema`
+   * parameter the schema. `options` are the other options; one the URL
+   * already sets (`schema`) is refused.
+   */
+  static fromUrl(
+    url: string,
+    options: Omit<PostgresStorageOptions, "connectionString" | "pool"> = {},
+  ): PostgresStorage {
+    const named = checkConnectionString(url).searchParams.has("schema") ? ["schema"] : [];
+    checkFromUrlOptions("PostgresStorage", url, options, OPTION_KEYS, [
+      "connectionString",
+      "pool",
+      ...named,
+    ]);
+    return new PostgresStorage(optionsFromUrl(url, options));
   }
 
   /**

@@ -40,6 +40,13 @@ export function openClient(url: string, timeoutMs: number): Redis {
   // Failures reach callers through their calls; without a listener ioredis
   // would print every reconnection error.
   client.on("error", () => {});
+  // An idle store must not keep the process alive (as pg's allowExitOnIdle):
+  // the socket and the timer before a reconnection do not hold the event
+  // loop. A call in progress does, through its own deadline timer.
+  client.on("connect", () => client.stream?.unref?.());
+  client.on("reconnecting", () => {
+    (client as unknown as { reconnectTimeout?: NodeJS.Timeout | null }).reconnectTimeout?.unref();
+  });
   return client;
 }
 

@@ -1,3 +1,4 @@
+import { maskPassword } from "@wf/core";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisStorageLogger } from "./durability-check.js";
 
@@ -37,6 +38,67 @@ export interface RedisStorageOptions {
   logger?: RedisStorageLogger;
 }
 
+/** Every option, so a misspelt one is refused rather than ignored. */
+export const OPTION_KEYS: readonly (keyof RedisStorageOptions)[] = [
+  "url",
+  "client",
+  "prefix",
+  "ttlSeconds",
+  "timeoutMs",
+  "logger",
+];
+
+const URL_FORM =
+  "redis://[user:password@]host[:port][/db] (or rediss:// for TLS), db a non-negative integer";
+
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
 export const DEFAULT_PREFIX = "wf:";
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * Refuses, when the store is built, a URL that is not a Redis URL (ioredis
+ * would otherwise try it until every call timed out), a database that is not
+ * a non-negative integer, and a `prefix` parameter, which ioredis would
+ * ignore. The message masks the password.
+ */
+export function checkRedisUrl(url: unknown, prefixParameter: "allowed" | "refused"): URL {
+  if (typeof url !== "string") {
+    throw new TypeError(`RedisStorage: url must be a string (${URL_FORM}), got ${typeof url}.`);
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  const masked = JSON.stringify(maskPassword(url));
+  if ((parsed?.protocol !== "redis:" && parsed?.protocol !== "rediss:") || parsed.host === "") {
+    throw new TypeError(`RedisStorage: ${masked} is not a Redis URL; expected ${URL_FORM}.`);
+  }
+  if (!/^(?:\/(?:0|[1-9][0-9]{0,8})?)?$/.test(parsed.pathname)) {
+    throw new TypeError(
+      `RedisStorage: ${masked} names database ${JSON.stringify(decodeURIComponent(parsed.pathname.slice(1)))}, which is not a non-negative integer; expected ${URL_FORM}.`,
+    );
+  }
+  if (prefixParameter === "refused" && parsed.searchParams.has("prefix")) {
+    throw new TypeError(
+      `RedisStorage: ${masked} has a \`prefix\` parameter, which the \`url\` option does not read: use RedisStorage.fromUrl(url), or the \`prefix\` option.`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * The options `RedisStorage.fromUrl(url, options)` builds: the URL without
+ * its `prefix` parameter as `url`, and that parameter as `prefix`.
+ */
+export function optionsFromUrl(
+  url: string,
+  options: Omit<RedisStorageOptions, "url" | "client">,
+): RedisStorageOptions {
+  const parsed = checkRedisUrl(url, "allowed");
+  const prefix = parsed.searchParams.get("prefix");
+  if (prefix === null) return { ...options, url };
+  parsed.searchParams.delete("prefix");
+  return { ...options, url: parsed.href, prefix };
+}

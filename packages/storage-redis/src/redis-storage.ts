@@ -1,7 +1,9 @@
 import {
   assertValidId,
   CorruptRecordError,
+  checkFromUrlOptions,
   checkListOptions,
+  checkOptions,
   decodeCursor,
   encodeCursor,
   isRunPosition,
@@ -39,9 +41,12 @@ import { ConnectionGate } from "./connection-gate.js";
 import { checkDurability, type RedisStorageLogger } from "./durability-check.js";
 import { KeyLayout } from "./keys.js";
 import {
+  checkRedisUrl,
   DEFAULT_PREFIX,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_URL,
+  OPTION_KEYS,
+  optionsFromUrl,
   type RedisStorageOptions,
 } from "./options.js";
 import { hashFieldLocation, METADATA_FIELDS, readMetadata, readStep } from "./run-hash.js";
@@ -78,10 +83,12 @@ export class RedisStorage implements WorkflowStorage {
   #closing: Promise<void> | null = null;
 
   constructor(options: RedisStorageOptions = {}) {
+    checkOptions(STORAGE_NAME, options, OPTION_KEYS);
     const { url, client, ttlSeconds, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
     if (url !== undefined && client !== undefined) {
       throw new TypeError("Give RedisStorage either `url` or `client`, not both.");
     }
+    if (url !== undefined) checkRedisUrl(url, "refused");
     if (ttlSeconds !== undefined && !(ttlSeconds > 0 && Number.isFinite(ttlSeconds))) {
       throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
     }
@@ -96,6 +103,21 @@ export class RedisStorage implements WorkflowStorage {
     this.#client = client ?? (this.#ownClient as Redis);
     this.#server = describeServer(this.#client);
     this.#gate = new ConnectionGate(this.#client, this.#server);
+  }
+
+  /**
+   * A store on the server `url` names, `redis://user:password@host:port/db?prefix=wf:`
+   * (`rediss://` for TLS); its `prefix` parameter is the key prefix.
+   * `options` are the other options (`ttlSeconds`, `timeoutMs`, `logger`);
+   * one the URL already sets (`prefix`) is refused.
+   */
+  static fromUrl(
+    url: string,
+    options: Omit<RedisStorageOptions, "url" | "client"> = {},
+  ): RedisStorage {
+    const named = checkRedisUrl(url, "allowed").searchParams.has("prefix") ? ["prefix"] : [];
+    checkFromUrlOptions(STORAGE_NAME, url, options, OPTION_KEYS, ["url", "client", ...named]);
+    return new RedisStorage(optionsFromUrl(url, options));
   }
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {

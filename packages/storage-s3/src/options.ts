@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { checkFromUrlOptions, checkOptions, maskPassword } from "@wf/core";
 
 export interface S3StorageOptions {
   /** Bucket holding the journal. It must exist. Required. */
@@ -39,6 +40,19 @@ export interface S3StorageOptions {
   concurrency?: number;
 }
 
+/** Every option, so a misspelt one is refused rather than ignored. */
+const OPTION_KEYS: readonly (keyof S3StorageOptions)[] = [
+  "bucket",
+  "prefix",
+  "client",
+  "clientConfig",
+  "timeout",
+  "concurrency",
+];
+/** What `s3://` URLs may carry as parameters, each a setting of the client the store creates. */
+const URL_PARAMETERS = ["region", "endpoint", "forcePathStyle"] as const;
+const URL_FORM = "s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true|false";
+
 const DEFAULT_PREFIX = "wf/";
 const DEFAULT_CONCURRENCY = 16;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -61,7 +75,8 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: S3StorageOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
+  checkOptions("S3Storage", options, OPTION_KEYS);
+  if (options === undefined) {
     throw new TypeError("S3Storage needs options: { bucket, prefix?, client? | clientConfig? }");
   }
   const { bucket, client, clientConfig } = options;
@@ -120,4 +135,83 @@ function checkPrefix(value: unknown): string {
     );
   }
   return prefix;
+}
+
+/**
+ * The options `S3Storage.fromUrl(url, options)` builds from
+ * `s3://bucket/prefix?region=…&endpoint=…`: the host is the bucket, the path
+ * (if any) the prefix, and the parameters settings of the client the store
+ * creates. With `endpoint`, `forcePathStyle` defaults to true, as MinIO and
+ * most S3-compatible servers need. Credentials never go in the URL: they
+ * come from the SDK's default chain or `clientConfig.credentials`.
+ */
+export function optionsFromUrl(
+  url: string,
+  options: Omit<S3StorageOptions, "bucket">,
+): S3StorageOptions {
+  const masked = JSON.stringify(maskPassword(String(url)));
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== "s3:" || parsed.hostname === "" || parsed.hash !== "") {
+    throw new TypeError(`S3Storage: ${masked} is not an S3 URL; expected ${URL_FORM}.`);
+  }
+  if (parsed.username !== "" || parsed.password !== "" || parsed.port !== "") {
+    throw new TypeError(
+      `S3Storage: ${masked} has credentials or a port; an s3:// URL names a bucket: put the server in \`endpoint=\` and leave credentials to the SDK's default chain (environment, shared files, roles) or \`clientConfig.credentials\`.`,
+    );
+  }
+  const unknown = [...parsed.searchParams.keys()].filter(
+    (key) => !(URL_PARAMETERS as readonly string[]).includes(key),
+  );
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `S3Storage: ${masked} has the unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((key) => JSON.stringify(key)).join(", ")}; it takes ${URL_PARAMETERS.join(", ")}.`,
+    );
+  }
+  const fromUrl: S3ClientConfig = {};
+  const region = parsed.searchParams.get("region");
+  const endpoint = parsed.searchParams.get("endpoint");
+  const pathStyle = parsed.searchParams.get("forcePathStyle");
+  if (region !== null) fromUrl.region = region;
+  if (endpoint !== null) fromUrl.endpoint = endpoint;
+  if (pathStyle !== null) {
+    if (pathStyle !== "true" && pathStyle !== "false") {
+      throw new TypeError(
+        `S3Storage: ${masked} has forcePathStyle=${pathStyle}; expected true or false.`,
+      );
+    }
+    fromUrl.forcePathStyle = pathStyle === "true";
+  } else if (endpoint !== null) {
+    fromUrl.forcePathStyle = true;
+  }
+  const path = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  const urlSets = [
+    "bucket",
+    ...(path === "" ? [] : ["prefix"]),
+    // The URL configures the client the store creates; a handed client has its own.
+    ...(Object.keys(fromUrl).length > 0 ? ["client"] : []),
+  ];
+  checkFromUrlOptions("S3Storage", url, options, OPTION_KEYS, urlSets);
+  const inBoth = Object.keys(fromUrl).filter(
+    (key) =>
+      parsed.searchParams.has(key) &&
+      (options.clientConfig as Record<string, unknown> | undefined)?.[key] !== undefined,
+  );
+  if (inBoth.length > 0) {
+    throw new TypeError(
+      `S3Storage.fromUrl: ${masked} already sets ${inBoth.map((key) => `\`clientConfig.${key}\``).join(", ")}; give ${inBoth.length > 1 ? "them" : "it"} in the URL or in the options, not both.`,
+    );
+  }
+  const clientConfig =
+    options.client === undefined ? { ...fromUrl, ...options.clientConfig } : options.clientConfig;
+  return {
+    ...options,
+    bucket: parsed.hostname,
+    ...(path === "" ? {} : { prefix: path }),
+    ...(clientConfig === undefined ? {} : { clientConfig }),
+  };
 }

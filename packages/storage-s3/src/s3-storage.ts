@@ -34,7 +34,12 @@ import {
   WRITE_TOKEN,
 } from "./documents.js";
 import { KeyLayout, MAX_STEP, type RunKeys } from "./key-layout.js";
-import { type ResolvedOptions, resolveOptions, type S3StorageOptions } from "./options.js";
+import {
+  optionsFromUrl,
+  type ResolvedOptions,
+  resolveOptions,
+  type S3StorageOptions,
+} from "./options.js";
 import { RunDeletion } from "./run-deletion.js";
 import { RunIndex } from "./run-index.js";
 import { DOCUMENT_REFRESH, firstStep, type RunState, RunStates } from "./run-state.js";
@@ -94,6 +99,17 @@ export class S3Storage implements WorkflowStorage {
     this.#states = new RunStates(this.#bucket, this.#layout);
     this.#index = new RunIndex(this.#bucket, this.#layout, this.#states, concurrency);
     this.#deletion = new RunDeletion(this.#bucket, this.#layout, this.#states, this.#index);
+  }
+
+  /**
+   * A store on the bucket and prefix `url` names,
+   * `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=…` (the parameters
+   * configure the client the store creates; with `endpoint`, path-style
+   * requests are the default). `options` are the other options (`timeout`,
+   * `clientConfig` with credentials, …); one the URL already sets is refused.
+   */
+  static fromUrl(url: string, options: Omit<S3StorageOptions, "bucket"> = {}): S3Storage {
+    return new S3Storage(optionsFromUrl(url, options));
   }
 
   /** HTTP requests this store has sent to S3, retries included: for monitoring and benchmarks. */

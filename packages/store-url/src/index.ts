@@ -1,0 +1,1 @@
+export { openStore, SUPPORTED_SCHEMES } from "./open-store.js";
