@@ -7,15 +7,22 @@ import {
   type InputRequest,
   JOURNAL_FORMAT_VERSION,
   type JsonValue,
-  type RecordedError,
   type RunMetadata,
   type RunStatus,
   type StepRecord,
 } from "./journal.js";
 import { assertJsonSerializable } from "./json-state.js";
 import type { Node, SharedState } from "./node.js";
-import { hasAnswer, type InputWait, type NodeOutcome, runNode } from "./node-runner.js";
+import { hasAnswer, type NodeOutcome, runNode } from "./node-runner.js";
 import { checkRunMetadata, checkStepRecord } from "./record-check.js";
+import {
+  errorFromRecord,
+  firstRecord,
+  forkRecord,
+  nextRecord,
+  type RecordOutcome,
+  toRecordedError,
+} from "./records.js";
 import { newRunId } from "./run-id.js";
 import type { WorkflowStorage } from "./storage.js";
 import { readHistory, readTimelineStep } from "./timeline.js";
@@ -55,25 +62,6 @@ const identityCodec: StateCodec = {
   decode: (stored) => stored as SharedState,
 };
 
-function recordError(error: unknown, nodeId: string): RecordedError {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const code = (err as { code?: unknown }).code;
-  return {
-    name: err.name,
-    message: err.message,
-    code: typeof code === "string" ? code : null,
-    nodeId,
-    stack: err.stack ?? null,
-  };
-}
-
-function errorFromRecord(recorded: RecordedError): Error {
-  const error = new Error(recorded.message);
-  error.name = recorded.name;
-  if (recorded.code !== null) Object.assign(error, { code: recorded.code });
-  return error;
-}
-
 function assertResumeFrom(value: unknown): asserts value is number | undefined {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
@@ -97,7 +85,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   /** The record the engine stands on: the head, or step k after a resume from k. */
   #current: StepRecord;
   /** JSON of `#current.shared`, to restore the live state when a node fails or waits. */
-  #committed: string;
+  #committedJson: string;
   #shared: Shared;
   #status: RunStatus;
   #nextNodeId: string | null;
@@ -118,13 +106,13 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     this.#codec = codec;
     this.#run = run;
     this.#current = record;
-    this.#committed = JSON.stringify(record.shared);
-    this.#shared = codec.decode(JSON.parse(this.#committed) as JsonValue);
+    this.#committedJson = JSON.stringify(record.shared);
+    this.#shared = codec.decode(JSON.parse(this.#committedJson) as JsonValue);
     this.#answers = {};
     this.#error = undefined;
     this.#status = record.status;
     this.#nextNodeId = null;
-    this.#standOn(record);
+    this.#moveTo(record);
   }
 
   /**
@@ -230,7 +218,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   /** The step records of the timeline ending at the current step, oldest first. */
   history(): Promise<StepRecord[]> {
     // The current record's state is the live object; hand out a copy.
-    const current = { ...this.#current, shared: JSON.parse(this.#committed) as JsonValue };
+    const current = { ...this.#current, shared: JSON.parse(this.#committedJson) as JsonValue };
     return readHistory(this.storage, this.#run, current);
   }
 
@@ -297,78 +285,72 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
 
   /** Appends the record of `outcome` and stands on it. */
   async #journal(nodeId: string, node: Node<Shared>, outcome: NodeOutcome): Promise<boolean> {
-    let encoded: JsonValue | undefined;
-    let encodedText: string | undefined;
-    let failure = outcome.kind === "failed" ? outcome.error : undefined;
-    if (outcome.kind === "completed") {
-      try {
-        encoded = encodeState(this.#shared, this.#codec, "shared");
-        encodedText = JSON.stringify(encoded);
-      } catch (error) {
-        failure = error;
-      }
-    }
-
-    const base = this.#current;
-    const record: StepRecord = {
-      formatVersion: JOURNAL_FORMAT_VERSION,
-      workflowId: this.workflowId,
-      runId: this.runId,
-      step: this.#run.headStep + 1,
-      parent: base.step,
-      createdAt: new Date().toISOString(),
-      status: "running",
-      nodeStatuses: { ...base.nodeStatuses },
-      nodeTypes: { ...base.nodeTypes, [nodeId]: node.type },
-      shared: base.shared,
-      previousNodeId: nodeId,
-      nextNodeId: nodeId,
-      awaitingInput: null,
-      inputs: outcome.consumed,
-      error: null,
-    };
-    if (failure !== undefined) {
-      record.status = "failed";
-      record.nodeStatuses[nodeId] = "failed";
-      record.error = recordError(failure, nodeId);
-    } else if (outcome.kind === "waiting") {
-      record.status = "waiting_for_input";
-      record.nodeStatuses[nodeId] = "waiting";
-      record.awaitingInput = (outcome as InputWait).request;
-    } else {
-      const next = outcome.kind === "completed" ? outcome.next : null;
-      record.status = next === null ? "completed" : "running";
-      record.nodeStatuses[nodeId] = "completed";
-      record.shared = encoded as JsonValue;
-      record.nextNodeId = next;
-    }
-
-    // Only a completed node's changes survive; a failed or waiting node runs
-    // again from the state before it, so its record keeps that state.
-    const completed = record.status === "running" || record.status === "completed";
-    const committed = completed ? (encodedText as string) : this.#committed;
-    if (!completed) record.shared = JSON.parse(this.#committed) as JsonValue;
+    const recorded = this.#recordOutcome(nodeId, outcome);
+    const record = nextRecord(
+      this.#current,
+      {
+        workflowId: this.workflowId,
+        runId: this.runId,
+        step: this.#run.headStep + 1,
+        createdAt: new Date().toISOString(),
+        nodeId,
+        nodeType: node.type,
+        inputs: outcome.consumed,
+      },
+      recorded.outcome,
+    );
     await this.storage.appendStep(record);
     this.#run = advanceRunMetadata(this.#run, record);
     this.#current = record;
-    this.#committed = committed;
-    if (!completed) this.#restoreShared();
-    this.#standOn(record, { cause: failure, next: record.nextNodeId });
+    this.#committedJson = recorded.sharedJson;
+    if (recorded.outcome.kind !== "completed") this.#restoreShared();
+    this.#moveTo(record, { cause: recorded.cause, next: record.nextNodeId });
     return this.#status === "running";
   }
 
+  /**
+   * What the journal keeps of `outcome`, and the JSON of the state the engine
+   * then stands on. Only a completed node's changes survive; a failed or
+   * waiting node runs again from the state before it, so its record keeps
+   * that state. A completed node whose state the codec cannot encode is
+   * recorded as failed, with `cause` the encoding error.
+   */
+  #recordOutcome(
+    nodeId: string,
+    outcome: NodeOutcome,
+  ): { outcome: RecordOutcome; sharedJson: string; cause: unknown } {
+    let cause: unknown;
+    if (outcome.kind === "completed") {
+      try {
+        const shared = encodeState(this.#shared, this.#codec, "shared");
+        const completed = { kind: "completed", shared, next: outcome.next } as const;
+        return { outcome: completed, sharedJson: JSON.stringify(shared), cause };
+      } catch (error) {
+        cause = error;
+      }
+    } else if (outcome.kind === "failed") {
+      cause = outcome.error;
+    }
+    const before = JSON.parse(this.#committedJson) as JsonValue;
+    const kept: RecordOutcome =
+      outcome.kind === "waiting"
+        ? { kind: "waiting", shared: before, request: outcome.request }
+        : { kind: "failed", shared: before, error: toRecordedError(cause, nodeId) };
+    return { outcome: kept, sharedJson: this.#committedJson, cause };
+  }
+
   #restoreShared(): void {
-    this.#shared = this.#codec.decode(JSON.parse(this.#committed) as JsonValue);
+    this.#shared = this.#codec.decode(JSON.parse(this.#committedJson) as JsonValue);
   }
 
   /**
-   * Sets status, next node and pending answers from the record the engine
-   * now stands on (`fresh` when this engine just wrote it). On a record read
-   * from the journal, apart from a pending question or a failure, the next
-   * node is recomputed from the current edges, so a definition that gained an
-   * edge continues a run that had completed.
+   * Takes `record` as the one the engine stands on: sets status, next node,
+   * pending answers and error from it (`fresh` when this engine just wrote
+   * it). On a record read from the journal, apart from a pending question or
+   * a failure, the next node is recomputed from the current edges, so a
+   * definition that gained an edge continues a run that had completed.
    */
-  #standOn(record: StepRecord, fresh?: { cause: unknown; next: string | null }): void {
+  #moveTo(record: StepRecord, fresh?: { cause: unknown; next: string | null }): void {
     this.#answers = {};
     this.#error = undefined;
     if (record.status === "waiting_for_input" && record.awaitingInput) {
@@ -442,23 +424,7 @@ function newRun<Shared extends SharedState>(
   const now = new Date();
   const createdAt = now.toISOString();
   const runId = newRunId(now);
-  const record: StepRecord = {
-    formatVersion: JOURNAL_FORMAT_VERSION,
-    workflowId,
-    runId,
-    step: 0,
-    parent: null,
-    createdAt,
-    status: "running",
-    nodeStatuses: {},
-    nodeTypes: {},
-    shared,
-    previousNodeId: null,
-    nextNodeId: definition.start,
-    awaitingInput: null,
-    inputs: {},
-    error: null,
-  };
+  const record = firstRecord({ workflowId, runId, createdAt, shared, start: definition.start });
   const run: RunMetadata = {
     formatVersion: JOURNAL_FORMAT_VERSION,
     workflowId,
@@ -482,7 +448,7 @@ function forkRun<Shared extends SharedState>(
   const now = new Date();
   const createdAt = now.toISOString();
   const runId = newRunId(now);
-  const first: StepRecord = { ...record, runId, createdAt };
+  const first = forkRecord(record, runId, createdAt);
   const run: RunMetadata = {
     formatVersion: JOURNAL_FORMAT_VERSION,
     workflowId: source.workflowId,

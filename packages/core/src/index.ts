@@ -83,6 +83,7 @@ export {
   type ListStepsOptions,
   MAX_PAGE_SIZE,
   type Page,
+  type PageOptions,
   pageSize,
   type RunPage,
   type StorageCapabilities,

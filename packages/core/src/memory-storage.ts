@@ -15,8 +15,8 @@ import {
   checkListOptions,
   type DamagedRun,
   type ListRunsOptions,
-  type ListStepsOptions,
   type Page,
+  type PageOptions,
   type RunPage,
   type StorageCapabilities,
   type WorkflowStorage,
@@ -141,7 +141,7 @@ export class MemoryStorage implements WorkflowStorage {
   async listSteps(
     workflowId: string,
     runId: string,
-    options: ListStepsOptions = {},
+    options: PageOptions = {},
   ): Promise<Page<StepRecord>> {
     await this.#ready();
     assertIds(workflowId, runId);
@@ -181,7 +181,7 @@ export class MemoryStorage implements WorkflowStorage {
     return pageRuns(runs, options, damaged);
   }
 
-  async listWorkflows(options: ListStepsOptions = {}): Promise<Page<string>> {
+  async listWorkflows(options: PageOptions = {}): Promise<Page<string>> {
     await this.#ready();
     const { limit, cursor } = checkListOptions(options);
     const after = cursor === null ? null : decodeCursor(cursor, isTextPosition);

@@ -7,14 +7,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface ListStepsOptions {
+/** Paging of every listing: `listSteps`, `listWorkflows`, and `listRuns` (which adds a filter). */
+export interface PageOptions {
   /** Opaque cursor from a previous page. */
   cursor?: string | null;
   /** Page size; adapters cap it. Default 100. */
   limit?: number;
 }
 
-export interface ListRunsOptions extends ListStepsOptions {
+/** @deprecated Use `PageOptions`, which `listWorkflows` takes too. Kept so adapters keep compiling. */
+export type ListStepsOptions = PageOptions;
+
+export interface ListRunsOptions extends PageOptions {
   /** Only runs whose metadata has this status. */
   status?: RunStatus;
 }
@@ -85,17 +89,13 @@ export interface WorkflowStorage {
   getLatestStep(workflowId: string, runId: string): Promise<StepRecord>;
 
   /** Records stored in this run, ascending by step number. RUN_NOT_FOUND if absent. */
-  listSteps(
-    workflowId: string,
-    runId: string,
-    options?: ListStepsOptions,
-  ): Promise<Page<StepRecord>>;
+  listSteps(workflowId: string, runId: string, options?: PageOptions): Promise<Page<StepRecord>>;
 
   /** Runs of a workflow, newest first (`createdAt`, then `runId`, descending). */
   listRuns(workflowId: string, options?: ListRunsOptions): Promise<RunPage>;
 
   /** Ids of workflows that have at least one run, ascending. */
-  listWorkflows(options?: ListStepsOptions): Promise<Page<string>>;
+  listWorkflows(options?: PageOptions): Promise<Page<string>>;
 
   /** Removes the run's metadata and every step it stores. RUN_NOT_FOUND if absent. */
   deleteRun(workflowId: string, runId: string): Promise<void>;

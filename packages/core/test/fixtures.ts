@@ -6,6 +6,7 @@ import {
   type RequestInput,
   type SharedState,
   type StepRecord,
+  type WorkflowEngine,
 } from "../src/index.js";
 
 export interface ScriptOptions extends NodeOptions {
@@ -60,4 +61,9 @@ export async function storedSteps(
     cursor = page.nextCursor;
   } while (cursor);
   return records;
+}
+
+/** Every record the store holds for the engine's run, ascending by step. */
+export function journal(storage: MemoryStorage, engine: WorkflowEngine): Promise<StepRecord[]> {
+  return storedSteps(storage, engine.workflowId, engine.runId);
 }
