@@ -4,12 +4,21 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { startVitest } from "vitest/node";
 
 const USAGE = `Usage: wf-conformance <module> [--name <label>] [-t <test name pattern>]
+       wf-conformance --help
 
 Runs the @wf storage conformance suite against the store factory that <module>
 default-exports: a function (context) => WorkflowStorage, or an object
-{ name, create, destroy?, capabilities? } as taken by defineStorageConformance.
-<module> is a file path (JavaScript, or TypeScript that Node can load) or a package name.
-Exits 0 when every test passes.`;
+{ name, create, destroy?, capabilities?, damage? } as taken by defineStorageConformance.
+<module> is a file path or a package name. JavaScript and TypeScript files
+(.js, .mjs, .ts, .mts) both work on Node 20: the suite runs under vitest,
+which strips the types (it does not check them; run tsc for that).
+
+Options:
+  --name <label>   the top-level group's name (default: <module>)
+  -t <pattern>     run only the tests whose name matches <pattern>
+  -h, --help       print this help and exit
+
+Exits 0 when every test passes, 1 when one fails, 2 on a usage error.`;
 
 interface CliArguments {
   module: string;
@@ -17,12 +26,12 @@ interface CliArguments {
   testNamePattern?: string;
 }
 
-function parse(argv: string[]): CliArguments | null {
+function parse(argv: string[]): CliArguments | "help" | null {
   const rest = [...argv];
   const parsed: Partial<CliArguments> = {};
   while (rest.length > 0) {
     const arg = rest.shift() as string;
-    if (arg === "-h" || arg === "--help") return null;
+    if (arg === "-h" || arg === "--help") return "help";
     if (arg === "--name") parsed.name = rest.shift();
     else if (arg === "-t" || arg === "--testNamePattern") parsed.testNamePattern = rest.shift();
     else if (!parsed.module) parsed.module = arg;
@@ -41,6 +50,10 @@ function moduleSpecifier(target: string): string {
 
 export async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
+  if (args === "help") {
+    console.log(USAGE);
+    return 0;
+  }
   if (!args) {
     console.error(USAGE);
     return 2;

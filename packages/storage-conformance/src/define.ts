@@ -1,4 +1,4 @@
-import { describe } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConformanceOptions, createHarness } from "./harness.js";
 import { appendSuite } from "./suites/append.js";
 import { closingSuite } from "./suites/closing.js";
@@ -49,6 +49,12 @@ export function defineStorageConformance(options: ConformanceOptions): void {
   }
   describe(`storage conformance: ${options.name}`, () => {
     const harness = createHarness(options);
+    // Before any suite: a store without the contract's methods fails here once, naming
+    // them, and the harness skips every later test instead of repeating "is not a function".
+    it("the store has every method of the contract", async () => {
+      const missing = await harness.checkShape();
+      expect(missing, `the store lacks contract methods: ${missing.join(", ")}`).toEqual([]);
+    });
     for (const suite of SUITES) suite(harness);
   });
 }

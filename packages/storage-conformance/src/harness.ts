@@ -7,7 +7,27 @@ import {
   type StorageCapabilities,
   type WorkflowStorage,
 } from "@wf/core";
-import { afterEach } from "vitest";
+import { afterEach, beforeEach } from "vitest";
+
+/** Every method of the contract (`WorkflowStorage`), checked before any suite uses a store. */
+export const CONTRACT_METHODS = [
+  "createRun",
+  "appendStep",
+  "getRun",
+  "getStep",
+  "getLatestStep",
+  "listSteps",
+  "listRuns",
+  "listWorkflows",
+  "deleteRun",
+  "close",
+] as const;
+
+/** The contract methods `store` lacks (none for a conforming object). */
+export function missingMethods(store: unknown): string[] {
+  const candidate = (store ?? {}) as Record<string, unknown>;
+  return CONTRACT_METHODS.filter((method) => typeof candidate[method] !== "function");
+}
 
 /** What the suite passes to the factory when a test needs a particular store. */
 export interface StoreContext {
@@ -46,6 +66,14 @@ export interface ConformanceOptions {
    * it those tests are skipped, saying so.
    */
   damage?: (target: DamageTarget, text: string | null) => Promise<void>;
+  /**
+   * The round trips `store` has made to its server so far (requests,
+   * queries), as the adapter counts them; for example
+   * `(store) => store.requestsSent`. With it, the flat-cost test also checks
+   * that opening a run and appending a step take as many round trips at
+   * step 300 as at step 10; without it, only contract calls are counted.
+   */
+  roundTrips?: (store: WorkflowStorage) => number;
 }
 
 /** The per-test toolbox every suite file receives. */
@@ -53,8 +81,21 @@ export interface Harness {
   readonly name: string;
   /** Capabilities the suite honours: the store's manifest, overridden by the options. */
   capabilities(): Promise<StorageCapabilities>;
-  /** A store, disposed of after the test. */
+  /**
+   * A store, disposed of after the test. The records a test hands it
+   * (`createRun`, `appendStep`) reach the adapter as copies, so that a store
+   * keeping references to them fails the one test about that (`openAsIs`),
+   * not every test whose records are mutated later.
+   */
   open(context?: StoreContext): Promise<WorkflowStorage>;
+  /** A store exactly as the factory returned it, records handed over as they are; disposed of after the test. */
+  openAsIs(context?: StoreContext): Promise<WorkflowStorage>;
+  /**
+   * Checks the factory's store has every contract method; records the
+   * answer so that, when it has not, every later test is skipped instead of
+   * failing on "is not a function". Resolves to the missing methods.
+   */
+  checkShape(): Promise<string[]>;
   /**
    * Simulates a process restart: for a persistent store, closes `store` and
    * opens a new one on the same data; otherwise returns the same store (the
@@ -64,9 +105,11 @@ export interface Harness {
   /** A workflow id no other test uses; its runs are deleted after the test. */
   workflowId(label: string): string;
   /** Deletes the runs of a workflow id the test made itself after the test, like `workflowId`'s. */
-  adopt(workflowId: string): void;
+  cleanUpWorkflow(workflowId: string): void;
   /** The adapter's damage hook, or undefined when it gave none. */
   readonly damage: ConformanceOptions["damage"];
+  /** The adapter's round-trip counter, or undefined when it gave none. */
+  readonly roundTrips: ConformanceOptions["roundTrips"];
 }
 
 export function createHarness(options: ConformanceOptions): Harness {
@@ -75,13 +118,26 @@ export function createHarness(options: ConformanceOptions): Harness {
   let manifest: StorageCapabilities | undefined;
   const suiteTag = randomBytes(3).toString("hex");
   let counter = 0;
+  let missing: string[] | undefined;
 
-  const open = async (context: StoreContext = {}) => {
+  const openAsIs = async (context: StoreContext = {}) => {
     const store = await options.create(context);
+    const lacking = missingMethods(store);
+    if (lacking.length > 0) {
+      throw new TypeError(`the factory's store lacks contract methods: ${lacking.join(", ")}`);
+    }
     opened.push(store);
     manifest ??= { ...store.capabilities, ...options.capabilities };
     return store;
   };
+  const open = async (context: StoreContext = {}) => handingCopies(await openAsIs(context));
+
+  // A store without the contract's methods fails the shape test once; the rest would only repeat it.
+  beforeEach((context) => {
+    if (missing !== undefined && missing.length > 0) {
+      context.skip("the store lacks contract methods: see the first test");
+    }
+  });
 
   const dispose = async (store: WorkflowStorage) => {
     if (options.destroy) await options.destroy(store);
@@ -121,6 +177,14 @@ export function createHarness(options: ConformanceOptions): Harness {
       return manifest;
     },
     open,
+    openAsIs,
+    async checkShape() {
+      const probe = await options.create({});
+      missing = missingMethods(probe);
+      if (missing.length === 0) await dispose(probe);
+      else await (probe as Partial<WorkflowStorage> | undefined)?.close?.();
+      return missing;
+    },
     async restart(store) {
       if (!(await this.capabilities()).persistent) return store;
       await store.close();
@@ -132,11 +196,33 @@ export function createHarness(options: ConformanceOptions): Harness {
       workflowIds.push(id);
       return id;
     },
-    adopt(workflowId) {
+    cleanUpWorkflow(workflowId) {
       workflowIds.push(workflowId);
     },
     damage: options.damage,
+    roundTrips: options.roundTrips,
   };
+}
+
+/**
+ * `store` with every record handed to `createRun` and `appendStep` copied
+ * first: the suite's records are the adapter's to read, never to keep.
+ */
+function handingCopies(store: WorkflowStorage): WorkflowStorage {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "createRun") {
+        return (run: RunMetadata, first: StepRecord) =>
+          target.createRun(structuredClone(run), structuredClone(first));
+      }
+      if (property === "appendStep") {
+        return (record: StepRecord) => target.appendStep(structuredClone(record));
+      }
+      // The store itself as receiver: its getters may read private fields.
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 async function deleteAllRuns(store: WorkflowStorage, workflowId: string): Promise<void> {

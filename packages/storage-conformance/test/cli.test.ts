@@ -1,6 +1,6 @@
 // The `wf-conformance` bin, as a third party runs it: a passing store exits 0;
-// a store with a broken conditional append or a fork that shares its source's
-// steps is caught by the race and byte-identity tests and exits non-zero.
+// each deliberately broken store in fixtures/ is caught by the test named
+// after its defect and exits non-zero.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -41,6 +41,86 @@ describe("wf-conformance bin", () => {
     });
     expect(status).not.toBe(0);
     expect(output).toMatch(/FAIL .*the source stays byte-identical/);
+  });
+
+  it("fails a store that expires runs ttlSeconds after createRun, in the last-write retention test", () => {
+    const { status, output } = runBin([fixture("broken-storage.js"), "-t", "retention"], {
+      WF_BROKEN: "ttl-from-create",
+    });
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/FAIL .*retention counts from the last write/);
+    expect(output).toMatch(/the run expired 4 s after createRun/);
+    expect(output).toMatch(/Tests\s+1 failed \| 1 passed/);
+  });
+
+  it("fails a store that does not cap page sizes, in the MAX_PAGE_SIZE test", () => {
+    const { status, output } = runBin([fixture("broken-storage.js"), "-t", "listing"], {
+      WF_BROKEN: "uncapped-pages",
+    });
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/FAIL .*a limit above MAX_PAGE_SIZE is capped/);
+    expect(output).toMatch(/Tests\s+1 failed \|/);
+  });
+
+  it("fails a store that keeps the records it was handed in one test naming the cause", () => {
+    const { status, output } = runBin([fixture("broken-storage.js")], {
+      WF_BROKEN: "kept-references",
+    });
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/FAIL .*the store keeps copies of the records it is handed/);
+    expect(output).toContain(
+      "the store kept a reference to the record it was handed: mutating it after appendStep changed what is read back",
+    );
+    expect(output).toMatch(/Tests\s+1 failed \|/);
+  });
+
+  it("fails a store without the contract's methods once, listing the missing methods", () => {
+    const { status, output } = runBin([fixture("wrong-shape.js")]);
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/FAIL .*the store has every method of the contract/);
+    expect(output).toContain(
+      "the store lacks contract methods: createRun, appendStep, getStep, getLatestStep, listSteps, listRuns, listWorkflows, deleteRun",
+    );
+    expect(output).not.toContain("is not a function");
+    expect(output).toMatch(/Tests\s+1 failed \| \d+ skipped/);
+  });
+
+  it("fails a store that declares `persistent` but forgets on restart; skips the restart tests, saying why, on a store that does not declare it", () => {
+    const broken = runBin([fixture("broken-storage.js"), "-t", "persistent"], {
+      WF_BROKEN: "forgets-on-restart",
+    });
+    expect(broken.status).not.toBe(0);
+    expect(broken.output).toMatch(
+      /FAIL .*what was written before close is there for the next store/,
+    );
+    const memory = runBin([fixture("memory-factory.js"), "-t", "persistent"]);
+    expect(memory.status).toBe(0);
+    expect(memory.output).toMatch(/↓ .*what was written before close is there for the next store/);
+    expect(memory.output).toMatch(/↓ .*writers racing from two store instances/);
+    expect(memory.output).toMatch(/Tests\s+\d+ skipped/);
+  });
+
+  it("fails a store whose round trips grow with the run, through the roundTrips hook, in the flat-cost test", () => {
+    const { status, output } = runBin([fixture("broken-storage.js"), "-t", "flat cost"], {
+      WF_BROKEN: "costly-open",
+    });
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/FAIL .*a step and an open take the same storage calls/);
+    expect(output).toMatch(/Tests\s+1 failed/);
+  });
+
+  it("runs a factory written in TypeScript on Node 20", () => {
+    const { status, output } = runBin([fixture("memory-factory.ts"), "-t", "creating and reading"]);
+    expect(output).toMatch(/Tests\s+\d+ passed/);
+    expect(output).not.toMatch(/\d+ failed/);
+    expect(status).toBe(0);
+  });
+
+  it("prints its usage and exits 0 with --help", () => {
+    const { status, output } = runBin(["--help"]);
+    expect(status).toBe(0);
+    expect(output).toContain("Usage: wf-conformance <module>");
+    expect(output).toContain("TypeScript");
   });
 
   it("prints its usage and exits 2 without a module", () => {

@@ -1,6 +1,9 @@
 // Several engines on one run across processes: two child processes, each with
 // eight engines resuming the same run and reopening it after STEP_CONFLICT,
 // advance it to 60 steps with every step present exactly once, in one chain.
+// The race is forced, not hoped for: each child warms its pool and opens all
+// its engines before reporting ready, and the test starts them only once
+// every child is ready, so all sixteen engines contest step 1.
 import { WorkflowEngine } from "@wf/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresStorage } from "../src/index.js";
@@ -28,7 +31,9 @@ describe("engines racing on one run from two processes", () => {
       String(ENGINES_PER_PROCESS),
     ];
     const children = ["a", "b"].map((tag) => new Fixture("racing-engines.mjs", [...args, tag]));
-    await Promise.all(children.map((child) => child.waitForLines(1)));
+    // The barrier: every child's engines hold head 0 before any of them appends.
+    const ready = await Promise.all(children.map((child) => child.waitForLines(1, 60_000)));
+    expect(ready.map((lines) => lines[0])).toEqual(["ready 0", "ready 0"]);
     for (const child of children) child.send("go");
     const outputs = await Promise.all(children.map((child) => child.finished(90_000)));
     const reports = outputs.map(
@@ -36,9 +41,15 @@ describe("engines racing on one run from two processes", () => {
     );
     // Every append an engine saw succeed is a step in the journal, and no more.
     expect(reports.reduce((total, report) => total + report.appended, 0)).toBe(TARGET);
-    // The race was real: both processes advanced the run, and engines lost races to each other.
-    for (const report of reports) expect(report.appended).toBeGreaterThan(0);
-    expect(reports.reduce((total, report) => total + report.conflicts, 0)).toBeGreaterThan(0);
+    // The race was real: all sixteen engines tried to append step 1 on head 0, so
+    // one won and every other engine met STEP_CONFLICT at least once. Which process
+    // won, and how the rest of the run was shared, is left to scheduling and not asserted.
+    for (const report of reports) {
+      expect(report.conflicts).toBeGreaterThanOrEqual(ENGINES_PER_PROCESS - 1);
+    }
+    expect(reports.reduce((total, report) => total + report.conflicts, 0)).toBeGreaterThanOrEqual(
+      2 * ENGINES_PER_PROCESS - 1,
+    );
 
     const steps = await allSteps(storage, workflowId, engine.runId);
     expect(steps.map((s) => s.step)).toEqual(Array.from({ length: TARGET + 1 }, (_, i) => i));

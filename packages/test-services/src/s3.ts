@@ -26,6 +26,11 @@
  * consistency), and a DELETE removes directories that have just become empty
  * while a PUT or a listing may be using them (so deletes run alone).
  * Everything else is forwarded unchanged.
+ *
+ * For tests of a client's retry path, a private server can also answer the
+ * next conditional PUTs with the 409 ConditionalRequestConflict AWS gives
+ * when conditional writes to one key overlap (`failNextConditionalWrites`);
+ * off unless asked for.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,6 +93,15 @@ export interface PrivateS3 {
   restart(): Promise<void>;
   /** Stops everything and removes the data directory. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Answers the next `count` PUTs that carry `If-None-Match` or `If-Match`
+   * with 409 ConditionalRequestConflict, writing nothing, as AWS does when
+   * conditional writes to one key overlap. Replaces any still pending; 0
+   * turns the injection off.
+   */
+  failNextConditionalWrites(count: number): void;
+  /** How many injected 409s have been answered so far. */
+  readonly injectedConflicts: number;
 }
 
 export interface StartS3Options {
@@ -187,6 +201,10 @@ export async function startS3(options: StartS3Options = {}): Promise<PrivateS3> 
     dir,
     kill: () => proxy.close(),
     restart: () => proxy.listen(port),
+    failNextConditionalWrites: (count) => proxy.failNextConditionalWrites(count),
+    get injectedConflicts() {
+      return proxy.injectedConflicts;
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -215,6 +233,9 @@ class ConditionalProxy {
   /** Deletes take it exclusively; writes and listings share it. */
   readonly #directories = new SharedLock();
   #server: Server | null = null;
+  /** Conditional PUTs still to be refused with 409 (`failNextConditionalWrites`). */
+  #conflictsToInject = 0;
+  #injectedConflicts = 0;
 
   constructor(upstreamPort: number, files: ObjectFiles) {
     this.#upstreamPort = upstreamPort;
@@ -251,6 +272,17 @@ class ConditionalProxy {
 
   destroy(): void {
     this.#agent.destroy();
+  }
+
+  failNextConditionalWrites(count: number): void {
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError(`count must be a non-negative integer, got ${count}`);
+    }
+    this.#conflictsToInject = count;
+  }
+
+  get injectedConflicts(): number {
+    return this.#injectedConflicts;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -296,6 +328,12 @@ class ConditionalProxy {
     const ifMatch = headers["if-match"];
     const writes = req.method === "PUT" || req.method === "DELETE";
     if (writes && (ifNoneMatch !== undefined || ifMatch !== undefined)) {
+      if (req.method === "PUT" && this.#conflictsToInject > 0) {
+        this.#conflictsToInject -= 1;
+        this.#injectedConflicts += 1;
+        req.resume();
+        return sendError(res, 409, "ConditionalRequestConflict", CONFLICT);
+      }
       delete headers["if-none-match"];
       delete headers["if-match"];
       const current = await this.#files
@@ -454,6 +492,8 @@ class ConditionalProxy {
 }
 
 const PRECONDITION = "At least one of the pre-conditions you specified did not hold";
+const CONFLICT =
+  "A conflicting conditional operation is currently in progress against this resource. Please try again.";
 
 /** Many holders at once, or one alone; first come, first served. */
 class SharedLock {

@@ -34,13 +34,15 @@ export function closingSuite(h: Harness): void {
       await expect(store.close()).resolves.toBeUndefined();
     });
 
-    it("what was written before close is there for the next store", async () => {
-      const caps = await h.capabilities();
+    it("what was written before close is there for the next store (capability: persistent)", async (context) => {
+      // A store whose data lives in the instance has no next store to ask: it would pass trivially.
+      if (!(await h.capabilities()).persistent)
+        return context.skip("the store does not declare `persistent`: no restart to survive");
       const store = await h.open();
       const workflowId = h.workflowId("durable");
       const runId = await seedRun(store, workflowId, 2);
       const next = await h.restart(store);
-      if (caps.persistent) expect(next).not.toBe(store);
+      expect(next).not.toBe(store);
       expect((await next.getRun(workflowId, runId)).headStep).toBe(2);
       expect((await next.getLatestStep(workflowId, runId)).step).toBe(2);
     });

@@ -85,7 +85,7 @@ export function idsSuite(h: Harness): void {
       const store = await h.open();
       const tag = h.workflowId("max");
       const longest = tag + "x".repeat(MAX_ID_LENGTH - tag.length);
-      h.adopt(longest);
+      h.cleanUpWorkflow(longest);
       const runId = "r".repeat(MAX_ID_LENGTH);
       for (const [, call] of idCalls(store, longest, runId).slice(0, 6)) await call();
       expect((await store.listRuns(longest)).items.map((run) => run.runId)).toEqual([runId]);
@@ -161,7 +161,7 @@ export function idsSuite(h: Harness): void {
         hostile ? [`${prefix}${hostile}`, hostile] : [hostile],
       );
       for (const workflowId of candidates) {
-        h.adopt(workflowId);
+        h.cleanUpWorkflow(workflowId);
         let runId: string;
         try {
           runId = await seedRun(store, workflowId, 0);

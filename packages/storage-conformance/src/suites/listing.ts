@@ -3,7 +3,7 @@
  * filter, workflows ascending; every listing pages with an opaque cursor and
  * returns each item exactly once.
  */
-import { encodeCursor, type RunStatus } from "@wf/core";
+import { encodeCursor, MAX_PAGE_SIZE, type RunStatus } from "@wf/core";
 import { describe, expect, it } from "vitest";
 import {
   collectPages,
@@ -187,5 +187,31 @@ export function listingSuite(h: Harness): void {
         expect(await rejection(store.listWorkflows(bad))).toBeInstanceOf(RangeError);
       }
     });
+
+    // Over a thousand appends: a store with a round trip per append needs more than the default time.
+    it(`a limit above MAX_PAGE_SIZE is capped: a limit of 5,000 returns at most ${MAX_PAGE_SIZE} items a page, on every listing`, async () => {
+      const store = await h.open();
+      const workflowId = h.workflowId("over-limit");
+      const total = MAX_PAGE_SIZE + 5;
+      const runId = await seedRun(store, workflowId, total - 1);
+      const limit = 5 * MAX_PAGE_SIZE;
+      const first = await store.listSteps(workflowId, runId, { limit });
+      expect(first.items.length).toBeLessThanOrEqual(MAX_PAGE_SIZE);
+      const steps = await collectPages(
+        (cursor) => store.listSteps(workflowId, runId, { cursor, limit }),
+        MAX_PAGE_SIZE,
+      );
+      expect(steps.map((s) => s.step)).toEqual(Array.from({ length: total }, (_, i) => i));
+      const runs = await collectPages(
+        (cursor) => store.listRuns(workflowId, { cursor, limit }),
+        MAX_PAGE_SIZE,
+      );
+      expect(runs.map((r) => r.runId)).toEqual([runId]);
+      const workflows = await collectPages(
+        (cursor) => store.listWorkflows({ cursor, limit }),
+        MAX_PAGE_SIZE,
+      );
+      expect(workflows).toContain(workflowId);
+    }, 240_000);
   });
 }

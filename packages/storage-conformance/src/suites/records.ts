@@ -2,6 +2,7 @@
  * Creating and reading runs and steps: what is written is what is read, and
  * absent things fail with their codes (RUN_NOT_FOUND, STEP_NOT_FOUND, RUN_EXISTS).
  */
+import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   type Harness,
@@ -14,6 +15,45 @@ import {
 
 export function recordsSuite(h: Harness): void {
   describe("creating and reading runs", () => {
+    it("the store keeps copies of the records it is handed, not references", async () => {
+      // The engine and callers reuse their objects after a write: a store that kept
+      // them would change what it reads back. Run on the store as the factory made it
+      // (every other test hands over copies, so this cause is reported here only).
+      const store = await h.openAsIs();
+      const workflowId = h.workflowId("kept-reference");
+      const runId = uniqueRunId();
+      const run = sampleRun(workflowId, runId);
+      const first = sampleStep(workflowId, runId, 0);
+      const next = sampleStep(workflowId, runId, 1);
+      await store.createRun(run, first);
+      await store.appendStep(next);
+      run.status = "failed";
+      (first.shared as { step: number }).step = -1;
+      (next.shared as { step: number }).step = -1;
+      next.nodeStatuses.a = "failed";
+      const keptStep = !isDeepStrictEqual(
+        await store.getStep(workflowId, runId, 1),
+        sampleStep(workflowId, runId, 1),
+      );
+      expect(
+        keptStep,
+        "the store kept a reference to the record it was handed: mutating it after appendStep changed what is read back",
+      ).toBe(false);
+      const keptFirst = !isDeepStrictEqual(
+        await store.getStep(workflowId, runId, 0),
+        sampleStep(workflowId, runId, 0),
+      );
+      expect(
+        keptFirst,
+        "the store kept a reference to the record it was handed: mutating it after createRun changed what is read back",
+      ).toBe(false);
+      const readRun = await store.getRun(workflowId, runId);
+      expect(
+        readRun.status,
+        "the store kept a reference to the metadata it was handed: mutating it after createRun changed what is read back",
+      ).toBe("running");
+    });
+
     it("createRun stores the metadata and the first step, read back equal", async () => {
       const store = await h.open();
       const workflowId = h.workflowId("create");
