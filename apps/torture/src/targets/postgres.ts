@@ -29,8 +29,11 @@ export async function provision(label: string): Promise<StoreTarget> {
     where: `${server.source} server ${new URL(server.url).host}, schema ${schema}`,
     spec,
     open: () => openStore(spec),
-    async damage({ workflowId, runId, record }, text) {
+    async damage({ workflowId, runId, record }, damaged) {
       const key = [workflowId, runId];
+      // A text column cannot hold NUL, so no damage on disk can put one there:
+      // write the replacement character instead (the record stays garbage).
+      const text = damaged === null ? null : damaged.replaceAll("\u0000", "\ufffd");
       if (record === "metadata") {
         if (text === null) throw new TypeError("run metadata cannot be removed on its own here");
         await admin.query(
