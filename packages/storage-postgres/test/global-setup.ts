@@ -1,4 +1,4 @@
-// Finds the PostgreSQL the tests use (DESIGN.md §7) and, after the run, drops
+// Finds the PostgreSQL the tests use (WF_TEST_POSTGRES_URL, else 127.0.0.1:5432, else a private cluster; see @wf/test-services) and, after the run, drops
 // every schema the run made, leaving a shared server as it was found.
 import { randomBytes } from "node:crypto";
 import { findPostgres, POSTGRES_URL_ENV } from "@wf/test-services/postgres";

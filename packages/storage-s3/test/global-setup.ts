@@ -1,4 +1,4 @@
-// Finds the S3-protocol server every test file uses (DESIGN.md §7) and makes sure its bucket exists.
+// Finds the S3-protocol server every test file uses (WF_TEST_S3_ENDPOINT, else a private s3rver; see @wf/test-services) and makes sure its bucket exists.
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { findS3, type S3TestConfig } from "@wf/test-services/s3";
 import type { TestProject } from "vitest/node";
