@@ -44,6 +44,12 @@ export function assertValidId(value: unknown, kind = "id"): asserts value is str
   if (problem !== null) throw new InvalidIdError(kind, value, problem, ADVICE);
 }
 
+/** The id rule on a run's two ids, as every contract method that names a run applies it first. */
+export function assertRunIds(workflowId: unknown, runId: unknown): void {
+  assertValidId(workflowId, "workflowId");
+  assertValidId(runId, "runId");
+}
+
 export function isValidId(value: unknown): value is string {
   return idProblem(value) === null;
 }

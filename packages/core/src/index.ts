@@ -32,6 +32,7 @@ export {
   type WorkflowErrorCode,
 } from "./errors.js";
 export {
+  assertRunIds,
   assertValidId,
   assertValidRequestId,
   ID_PATTERN,

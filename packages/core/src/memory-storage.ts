@@ -7,7 +7,7 @@ import {
   StepNotFoundError,
   StorageClosedError,
 } from "./errors.js";
-import { assertValidId } from "./ids.js";
+import { assertRunIds, assertValidId } from "./ids.js";
 import { advanceRunMetadata, type RunMetadata, type StepRecord } from "./journal.js";
 import { checkOptions } from "./options-check.js";
 import { checkRunMetadata, checkStepRecord, parseRecordJson } from "./record-check.js";
@@ -81,7 +81,7 @@ export class MemoryStorage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     await this.#ready();
-    assertIds(run.workflowId, run.runId);
+    assertRunIds(run.workflowId, run.runId);
     if (this.#find(run.workflowId, run.runId)) {
       throw new RunExistsError(run.workflowId, run.runId);
     }
@@ -104,7 +104,7 @@ export class MemoryStorage implements WorkflowStorage {
 
   async appendStep(record: StepRecord): Promise<void> {
     await this.#ready();
-    assertIds(record.workflowId, record.runId);
+    assertRunIds(record.workflowId, record.runId);
     const stored = this.#require(record.workflowId, record.runId);
     const run = this.#metadata(record.workflowId, record.runId, stored);
     // The check and the write happen without an await in between: that is
@@ -119,20 +119,20 @@ export class MemoryStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#metadata(workflowId, runId, this.#require(workflowId, runId));
   }
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const stored = this.#require(workflowId, runId);
     return this.#step(workflowId, runId, stored, step, this.#metadata(workflowId, runId, stored));
   }
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const stored = this.#require(workflowId, runId);
     const run = this.#metadata(workflowId, runId, stored);
     return this.#step(workflowId, runId, stored, run.headStep, run);
@@ -144,7 +144,7 @@ export class MemoryStorage implements WorkflowStorage {
     options: PageOptions = {},
   ): Promise<Page<StepRecord>> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const { limit, cursor } = checkListOptions(options);
     const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
     const stored = this.#require(workflowId, runId);
@@ -196,7 +196,7 @@ export class MemoryStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     this.#require(workflowId, runId);
     this.#forget(workflowId, runId);
   }
@@ -265,10 +265,4 @@ export class MemoryStorage implements WorkflowStorage {
     runs?.delete(runId);
     if (runs?.size === 0) this.#workflows.delete(workflowId);
   }
-}
-
-/** The id rule, applied to every call like any adapter must. */
-function assertIds(workflowId: string, runId: string): void {
-  assertValidId(workflowId, "workflowId");
-  assertValidId(runId, "runId");
 }

@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
+  assertRunIds,
   assertValidId,
   CorruptRecordError,
   checkFromUrlOptions,
@@ -153,7 +154,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     await this.#ready();
-    assertIds(run.workflowId, run.runId);
+    assertRunIds(run.workflowId, run.runId);
     if (first.step !== run.headStep) {
       throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
     }
@@ -199,7 +200,7 @@ export class FileSystemStorage implements WorkflowStorage {
   async appendStep(record: StepRecord): Promise<void> {
     await this.#ready();
     const { workflowId, runId, step } = record;
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#operation("write", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
       if (!Number.isSafeInteger(step) || step < 1) {
@@ -240,7 +241,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#operation("read", () =>
       this.#currentRun(RunPaths.of(this.dir, workflowId, runId), workflowId, runId),
     );
@@ -248,7 +249,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#operation("read", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
       const isStep = Number.isSafeInteger(step) && step >= 0;
@@ -268,7 +269,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#operation("read", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
       const { headStep, headJson } = await this.#readRunState(paths, workflowId, runId);
@@ -287,7 +288,7 @@ export class FileSystemStorage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const { limit, cursor } = checkListOptions(options);
     const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
     return this.#operation("read", async () => {
@@ -367,7 +368,7 @@ export class FileSystemStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     await this.#ready();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     return this.#operation("write", async () => {
       const paths = RunPaths.of(this.dir, workflowId, runId);
       await this.#sweep(paths.workflowDir);
@@ -617,12 +618,6 @@ export class FileSystemStorage implements WorkflowStorage {
     const value = await this.#requireStepJson(paths, workflowId, runId, step);
     return checkStepRecord(value, paths.stepFile(step), { workflowId, runId, step });
   }
-}
-
-/** The one id rule of every contract method, before anything touches the disk. */
-function assertIds(workflowId: string, runId: string): void {
-  assertValidId(workflowId, "workflowId");
-  assertValidId(runId, "runId");
 }
 
 /** The run's first stored step: 0, or the step a fork starts at. */

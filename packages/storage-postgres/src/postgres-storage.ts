@@ -1,4 +1,5 @@
 import {
+  assertRunIds,
   assertValidId,
   CorruptRecordError,
   checkFromUrlOptions,
@@ -125,7 +126,7 @@ export class PostgresStorage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     this.#assertOpen();
-    assertIds(run.workflowId, run.runId);
+    assertRunIds(run.workflowId, run.runId);
     if (first.step !== run.headStep) {
       throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
     }
@@ -151,7 +152,7 @@ export class PostgresStorage implements WorkflowStorage {
   async appendStep(record: StepRecord): Promise<void> {
     this.#assertOpen();
     const { workflowId, runId, step } = record;
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     await this.#operation(async () => {
       // A step number no head can precede cannot be appended; only say why.
       if (isStepNumber(step) && step >= 1) {
@@ -183,7 +184,7 @@ export class PostgresStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const rows = await this.#operation(() =>
       this.#connection.query<RunRow>(this.#sql.getRun, [workflowId, runId]),
     );
@@ -194,7 +195,7 @@ export class PostgresStorage implements WorkflowStorage {
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     // -1 is never stored: a step number the column cannot hold is simply absent.
     const probe = isStepNumber(step) ? step : -1;
     const rows = await this.#operation(() =>
@@ -217,7 +218,7 @@ export class PostgresStorage implements WorkflowStorage {
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const rows = await this.#operation(() =>
       this.#connection.query<{ head_step: number; record: string | null }>(
         this.#sql.getLatestStep,
@@ -236,7 +237,7 @@ export class PostgresStorage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const { limit, cursor } = checkListOptions(options);
     const after = cursor === null ? -1 : decodeCursor(cursor, isStepCursor);
     const rows = await this.#operation(() =>
@@ -324,7 +325,7 @@ export class PostgresStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     // Reads nothing of the run first: a run whose rows are damaged is deleted all the same.
     const rows = await this.#operation(() =>
       this.#connection.query(this.#sql.deleteRun, [workflowId, runId]),
@@ -405,12 +406,6 @@ export class PostgresStorage implements WorkflowStorage {
     }
     return { items, damaged };
   }
-}
-
-/** The id rule, applied to every call before anything reaches the server. */
-function assertIds(workflowId: string, runId: string): void {
-  assertValidId(workflowId, "workflowId");
-  assertValidId(runId, "runId");
 }
 
 function isStepNumber(value: unknown): value is number {

@@ -1,4 +1,5 @@
 import {
+  assertRunIds,
   assertValidId,
   CorruptRecordError,
   checkFromUrlOptions,
@@ -122,8 +123,8 @@ export class RedisStorage implements WorkflowStorage {
 
   async createRun(run: RunMetadata, first: StepRecord): Promise<void> {
     this.#assertOpen();
-    assertIds(run.workflowId, run.runId);
-    assertIds(first.workflowId, first.runId);
+    assertRunIds(run.workflowId, run.runId);
+    assertRunIds(first.workflowId, first.runId);
     if (first.step !== run.headStep) {
       throw new TypeError(`first.step (${first.step}) must equal run.headStep (${run.headStep})`);
     }
@@ -154,7 +155,7 @@ export class RedisStorage implements WorkflowStorage {
   async appendStep(record: StepRecord): Promise<void> {
     this.#assertOpen();
     const { workflowId, runId, step } = record;
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     assertStepNumber(step);
     assertStatus(record.status);
     const keys = this.#keys.runKeys(workflowId, runId);
@@ -173,7 +174,7 @@ export class RedisStorage implements WorkflowStorage {
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const key = this.#keys.runKey(workflowId, runId);
     return this.#call(false, async (client) => {
       const fields = await onKey(key, "hash", client.hmget(key, ...METADATA_FIELDS));
@@ -186,7 +187,7 @@ export class RedisStorage implements WorkflowStorage {
 
   async getStep(workflowId: string, runId: string, step: number): Promise<StepRecord> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const key = this.#keys.runKey(workflowId, runId);
     return this.#call(false, async (client) => {
       const reply = (await GET_STEP.run(client, [key], [String(step)])) as
@@ -209,7 +210,7 @@ export class RedisStorage implements WorkflowStorage {
 
   async getLatestStep(workflowId: string, runId: string): Promise<StepRecord> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const key = this.#keys.runKey(workflowId, runId);
     return this.#call(false, async (client) => {
       const reply = (await LATEST_STEP.run(client, [key], [])) as [string, string | null] | null;
@@ -228,7 +229,7 @@ export class RedisStorage implements WorkflowStorage {
     options: ListStepsOptions = {},
   ): Promise<Page<StepRecord>> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const { limit, cursor } = checkListOptions(options);
     const after = cursor === null ? -1 : decodeCursor(cursor, isStepPosition);
     const key = this.#keys.runKey(workflowId, runId);
@@ -305,7 +306,7 @@ export class RedisStorage implements WorkflowStorage {
 
   async deleteRun(workflowId: string, runId: string): Promise<void> {
     this.#assertOpen();
-    assertIds(workflowId, runId);
+    assertRunIds(workflowId, runId);
     const keys = this.#keys.runKeys(workflowId, runId);
     // The run's part of its index member, and a pattern finding the member
     // by it, for a run whose own `member` field is damaged.
@@ -380,12 +381,6 @@ export class RedisStorage implements WorkflowStorage {
     await onKey(index, "sorted set", client.zrem(index, member));
     if ((await this.#liveRuns(client, workflowId)) > 0) await this.#addWorkflow(client, member);
   }
-}
-
-/** Core's id rule, on every call, before anything is sent. */
-function assertIds(workflowId: string, runId: string): void {
-  assertValidId(workflowId, "workflowId");
-  assertValidId(runId, "runId");
 }
 
 function assertStepNumber(step: unknown): void {
