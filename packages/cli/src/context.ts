@@ -68,7 +68,7 @@ export class CommandContext {
    */
   async confirm(question: string): Promise<boolean> {
     const { stdin, stderr } = this.io;
-    if (!stdin || stdin.isTTY !== true) {
+    if (stdin?.isTTY !== true) {
       throw new UsageError(
         `${question} needs a yes, and there is no terminal to ask on: pass --yes to go ahead.`,
       );
@@ -92,7 +92,9 @@ export function checkId(value: string, what: string): string {
 /** A step number from the command line. */
 export function parseStep(value: string, what = "step"): number {
   if (!/^\d{1,15}$/.test(value)) {
-    throw new UsageError(`${what} must be a step number (0, 1, 2, …), got ${JSON.stringify(value)}.`);
+    throw new UsageError(
+      `${what} must be a step number (0, 1, 2, …), got ${JSON.stringify(value)}.`,
+    );
   }
   return Number(value);
 }

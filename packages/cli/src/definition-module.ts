@@ -31,7 +31,9 @@ export async function loadDefinitions(path: string): Promise<WorkflowModuleDefin
     const hint = /\.[mc]?tsx?$/.test(file)
       ? " Node 20 cannot load TypeScript directly: compile the module to JavaScript first (tsc), or run wf with `node --import tsx`."
       : " Fix the module so that `node` can import it.";
-    throw new OperationalError(`--definition ${JSON.stringify(path)} failed to load: ${reason}.${hint}`);
+    throw new OperationalError(
+      `--definition ${JSON.stringify(path)} failed to load: ${reason}.${hint}`,
+    );
   }
   const candidates = [loaded.default, loaded.workflow, loaded.workflows]
     .flatMap((value) => (Array.isArray(value) ? value : [value]))

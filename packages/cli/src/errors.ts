@@ -44,7 +44,8 @@ const NEXT_STEP: Record<string, string> = {
   NOT_SERIALIZABLE: "Give JSON values only (numbers, strings, booleans, null, arrays, objects).",
   STORAGE_UNAVAILABLE:
     "Check that the server named by --store (or WF_STORE) is running and reachable, then run the command again.",
-  STORAGE_MISCONFIGURED: "Fix the store named by --store (or WF_STORE), or install what the message names.",
+  STORAGE_MISCONFIGURED:
+    "Fix the store named by --store (or WF_STORE), or install what the message names.",
   STORAGE_CLOSED: "This is a bug in wf: please report it.",
   INVALID_CURSOR: "Start the listing again without a cursor.",
   UNEXPECTED_INPUT:

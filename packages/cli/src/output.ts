@@ -45,8 +45,7 @@ export class Output {
     options: { colour?: boolean } = {},
   ) {
     // Colour only on a terminal, never with NO_COLOR (any value: no-color.org), and not with --no-color.
-    this.colour =
-      options.colour !== false && stdout.isTTY === true && (env.NO_COLOR ?? "") === "";
+    this.colour = options.colour !== false && stdout.isTTY === true && (env.NO_COLOR ?? "") === "";
   }
 
   paint(text: string, colour: Colour): string {
@@ -70,7 +69,9 @@ export class Output {
 
   /** A table fitted to the terminal's width; not cut when stdout is not a terminal. */
   table(columns: readonly Column[], rows: readonly (readonly Cell[])[]): void {
-    const texts = rows.map((row) => row.map((cell) => oneLine(typeof cell === "string" ? cell : cell.text)));
+    const texts = rows.map((row) =>
+      row.map((cell) => oneLine(typeof cell === "string" ? cell : cell.text)),
+    );
     const widths = columns.map((column, i) =>
       Math.max(column.header.length, ...texts.map((row) => (row[i] ?? "").length)),
     );
@@ -86,7 +87,12 @@ export class Output {
         })
         .join("  ")
         .trimEnd();
-    this.line(render(columns.map((column) => column.header), columns.map(() => "bold")));
+    this.line(
+      render(
+        columns.map((column) => column.header),
+        columns.map(() => "bold"),
+      ),
+    );
     rows.forEach((row, r) => {
       const colours = row.map((cell) => (typeof cell === "string" ? null : cell.colour));
       this.line(render(texts[r] ?? [], colours));
@@ -98,6 +104,12 @@ export class Output {
 function oneLine(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to replace them.
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+
+/** Journal text printed for people: line breaks kept, every other control character shown as a space. */
+export function plainText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to replace them.
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, " ");
 }
 
 /** Narrows the shrinkable columns (then the widest) until the row fits `total` characters. */

@@ -20,7 +20,11 @@ export function diffSteps(before: StepRecord, after: StepRecord): Change[] {
 
 function diffValues(root: string, before: JsonValue, after: JsonValue): Change[] {
   // microdiff compares containers; a state that is a scalar (or changes kind) is one change at the root.
-  if (!isContainer(before) || !isContainer(after) || Array.isArray(before) !== Array.isArray(after)) {
+  if (
+    !isContainer(before) ||
+    !isContainer(after) ||
+    Array.isArray(before) !== Array.isArray(after)
+  ) {
     return JSON.stringify(before) === JSON.stringify(after)
       ? []
       : [{ path: root, kind: "changed", before, after }];

@@ -122,7 +122,12 @@ export function printSteps(
         shortTime(summary.createdAt),
         stepNote(summary, header.runId),
       ];
-      return summary.superseded ? row.map((cell) => ({ text: typeof cell === "string" ? cell : cell.text, colour: "dim" as const })) : row;
+      return summary.superseded
+        ? row.map((cell) => ({
+            text: typeof cell === "string" ? cell : cell.text,
+            colour: "dim" as const,
+          }))
+        : row;
     }),
   );
 }

@@ -7,11 +7,16 @@ import { runCli } from "../src/index.js";
 
 export const APPROVAL = fileURLToPath(new URL("./fixtures/approval.mjs", import.meta.url));
 export const RENAMED = fileURLToPath(new URL("./fixtures/renamed.mjs", import.meta.url));
-export const NOT_A_DEFINITION = fileURLToPath(new URL("./fixtures/not-a-definition.mjs", import.meta.url));
+export const NOT_A_DEFINITION = fileURLToPath(
+  new URL("./fixtures/not-a-definition.mjs", import.meta.url),
+);
 
 class Capture extends Writable {
   text = "";
-  constructor(readonly isTTY = false, readonly columns?: number) {
+  constructor(
+    readonly isTTY = false,
+    readonly columns?: number,
+  ) {
     super();
   }
   override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
@@ -65,7 +70,9 @@ export interface Seeded {
 
 /** Writes the five kinds of run into `storage` through the engine, as users would. */
 export async function seed(storage: WorkflowStorage): Promise<Seeded> {
-  const { default: approval } = (await import(APPROVAL)) as { default: Parameters<typeof WorkflowEngine.create>[0] };
+  const { default: approval } = (await import(APPROVAL)) as {
+    default: Parameters<typeof WorkflowEngine.create>[0];
+  };
   const start = async (initialState: Record<string, unknown>) => {
     const engine = await WorkflowEngine.create({ ...approval, storage, initialState });
     await engine.run();
@@ -78,9 +85,20 @@ export async function seed(storage: WorkflowStorage): Promise<Seeded> {
   await failed.run({ review: "yes" });
   const resumedSource = await start({ topic: "winds" });
   await resumedSource.run({ review: "yes" });
-  const resumed = await WorkflowEngine.create({ ...approval, storage, runId: resumedSource.runId, resumeFrom: 1 });
+  const resumed = await WorkflowEngine.create({
+    ...approval,
+    storage,
+    runId: resumedSource.runId,
+    resumeFrom: 1,
+  });
   await resumed.run();
-  const fork = await WorkflowEngine.create({ ...approval, storage, runId: completed.runId, resumeFrom: 2, fork: true });
+  const fork = await WorkflowEngine.create({
+    ...approval,
+    storage,
+    runId: completed.runId,
+    resumeFrom: 2,
+    fork: true,
+  });
   await fork.run({ review: "no" });
   return {
     completed: completed.runId,

@@ -5,9 +5,13 @@ import type { Action } from "../program.js";
 /** Commands and their long options, read from the program so completion never lags behind it. */
 function vocabulary(program: Command): Map<string, string[]> {
   const words = new Map<string, string[]>();
-  const globals = program.options.map((option) => option.long).filter((long): long is string => !!long);
+  const globals = program.options
+    .map((option) => option.long)
+    .filter((long): long is string => !!long);
   for (const command of program.commands) {
-    const own = command.options.map((option) => option.long).filter((long): long is string => !!long);
+    const own = command.options
+      .map((option) => option.long)
+      .filter((long): long is string => !!long);
     words.set(command.name(), [...own, ...globals, "--help"]);
   }
   return words;
@@ -50,7 +54,10 @@ export function registerCompletion(program: Command, action: Action): void {
         const words = vocabulary(program);
         if (shell === "bash") context.out.line(bashScript(words));
         else if (shell === "zsh") context.out.line(zshScript(words));
-        else throw new UsageError(`wf completion supports bash and zsh, got ${JSON.stringify(shell)}.`);
+        else
+          throw new UsageError(
+            `wf completion supports bash and zsh, got ${JSON.stringify(shell)}.`,
+          );
       }),
     );
 }

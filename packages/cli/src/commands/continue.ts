@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { type JsonValue, type RunStatus, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import type { Command } from "commander";
 import { checkId, parseCount, parseStep } from "../context.js";
 import { loadDefinitions, pickDefinition } from "../definition-module.js";
 import { UsageError } from "../errors.js";
@@ -13,7 +13,9 @@ import { printSteps, type StepSummary, stepSummary } from "../summaries.js";
 export function parseAnswer(text: string): [string, JsonValue] {
   const equals = text.indexOf("=");
   if (equals <= 0) {
-    throw new UsageError(`An answer is <request id>=<value>, such as approve=yes; got ${JSON.stringify(text)}.`);
+    throw new UsageError(
+      `An answer is <request id>=<value>, such as approve=yes; got ${JSON.stringify(text)}.`,
+    );
   }
   const raw = text.slice(equals + 1);
   let value: JsonValue;
@@ -37,8 +39,13 @@ interface ContinueOptions {
 }
 
 /** Runs `engine` on until it stops (or `maxSteps` steps), feeding the answers to its first step. */
-async function runOn(engine: WorkflowEngine, answers: Record<string, JsonValue>, maxSteps: number | undefined): Promise<RunStatus> {
-  let input: Record<string, JsonValue> | undefined = Object.keys(answers).length > 0 ? answers : undefined;
+async function runOn(
+  engine: WorkflowEngine,
+  answers: Record<string, JsonValue>,
+  maxSteps: number | undefined,
+): Promise<RunStatus> {
+  let input: Record<string, JsonValue> | undefined =
+    Object.keys(answers).length > 0 ? answers : undefined;
   for (let steps = 0; maxSteps === undefined || steps < maxSteps; steps += 1) {
     const more = await engine.step(input);
     input = undefined;
@@ -48,7 +55,11 @@ async function runOn(engine: WorkflowEngine, answers: Record<string, JsonValue>,
 }
 
 /** The records the run stores above `after`, in step order: read one by one, so a long run is not listed. */
-async function newSteps(storage: WorkflowStorage, engine: WorkflowEngine, after: number): Promise<StepSummary[]> {
+async function newSteps(
+  storage: WorkflowStorage,
+  engine: WorkflowEngine,
+  after: number,
+): Promise<StepSummary[]> {
   const steps: StepSummary[] = [];
   for (let step = after + 1; step <= engine.headStep; step += 1) {
     const record = await storage.getStep(engine.workflowId, engine.runId, step);
@@ -62,21 +73,29 @@ type Mode = "resume" | "fork" | "answer";
 function register(program: Command, action: Action, mode: Mode): void {
   const command = program.command(mode);
   if (mode === "resume") {
-    command.description("run a run on in this process, from its head or --from an earlier step (a new branch; nothing is overwritten)");
+    command.description(
+      "run a run on in this process, from its head or --from an earlier step (a new branch; nothing is overwritten)",
+    );
   } else if (mode === "fork") {
-    command.description("start a new run from a run's head or --from a step, and run it on; the source stays unchanged");
+    command.description(
+      "start a new run from a run's head or --from a step, and run it on; the source stays unchanged",
+    );
   } else {
     command.description("answer a waiting run's question(s) and run it on");
   }
   command.argument("<workflow>", "workflow id").argument("<run>", "run id");
-  if (mode === "answer") command.argument("<answers...>", "<request id>=<value> (JSON, else a string)");
+  if (mode === "answer")
+    command.argument("<answers...>", "<request id>=<value> (JSON, else a string)");
   command.requiredOption("--definition <module>", "module exporting the workflow definition");
   if (mode !== "answer") {
     command
       .option("--from <n>", "the step to continue from (default: the head)")
       .option("--answer <id=value>", "an answer for the first step (repeatable)", collect);
   }
-  command.option("--max-steps <n>", "stop after this many steps (default: until the run completes, fails or waits)");
+  command.option(
+    "--max-steps <n>",
+    "stop after this many steps (default: until the run completes, fails or waits)",
+  );
   command.action(
     action(async (context, workflow: string, runArg: string, ...rest: unknown[]) => {
       const options = rest.at(-1) as ContinueOptions;
@@ -84,27 +103,45 @@ function register(program: Command, action: Action, mode: Mode): void {
       const workflowId = checkId(workflow, "workflow");
       const runId = checkId(runArg, "run");
       const resumeFrom = options.from === undefined ? undefined : parseStep(options.from, "--from");
-      const maxSteps = options.maxSteps === undefined ? undefined : parseCount(options.maxSteps, "--max-steps");
+      const maxSteps =
+        options.maxSteps === undefined ? undefined : parseCount(options.maxSteps, "--max-steps");
       const answers = Object.fromEntries(answerTexts.map(parseAnswer));
-      const definition = pickDefinition(await loadDefinitions(options.definition), workflowId, options.definition);
+      const definition = pickDefinition(
+        await loadDefinitions(options.definition),
+        workflowId,
+        options.definition,
+      );
       const storage = await context.store();
-      const engine = await WorkflowEngine.create({ ...definition, storage, runId, resumeFrom, fork: mode === "fork" });
+      const engine = await WorkflowEngine.create({
+        ...definition,
+        storage,
+        runId,
+        resumeFrom,
+        fork: mode === "fork",
+      });
       // A fork's first record (step k) is new too.
       const before = mode === "fork" ? engine.currentStep - 1 : engine.headStep;
       const status = await runOn(engine, answers, maxSteps);
       const steps = await newSteps(storage, engine, before);
       const waitingFor = engine.awaitingInput;
-      printSteps(context.out, context.json, {
-        workflowId,
-        runId: engine.runId,
-        forkedFrom: engine.forkedFrom,
-        status,
-        headStep: engine.headStep,
-        awaitingInput: waitingFor,
-      }, steps);
+      printSteps(
+        context.out,
+        context.json,
+        {
+          workflowId,
+          runId: engine.runId,
+          forkedFrom: engine.forkedFrom,
+          status,
+          headStep: engine.headStep,
+          awaitingInput: waitingFor,
+        },
+        steps,
+      );
       if (!context.json) {
         const made = mode === "fork" ? `Forked ${runId} into ${engine.runId}; ` : "";
-        context.out.note(`${made}run ${engine.runId} is ${status} at step ${engine.headStep} (${steps.length} new step(s)).`);
+        context.out.note(
+          `${made}run ${engine.runId} is ${status} at step ${engine.headStep} (${steps.length} new step(s)).`,
+        );
         if (waitingFor) {
           context.out.note(
             `It waits for "${waitingFor.requestId}": ${waitingFor.prompt}${waitingFor.options ? ` (${waitingFor.options.map((option) => JSON.stringify(option)).join(" | ")})` : ""}. Answer with: wf answer ${workflowId} ${engine.runId} ${waitingFor.requestId}=<value> --definition ${options.definition}`,

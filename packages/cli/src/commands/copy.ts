@@ -12,7 +12,10 @@ export function registerCopy(program: Command, action: Action): void {
       "copy journals between stores, keeping ids, lineage, timestamps and every step (superseded branches too); idempotent and resumable",
     )
     .requiredOption("--from <url>", "the store to read (only read)")
-    .requiredOption("--to <url>", "the store to write (runs already there are checked, continued or left alone)")
+    .requiredOption(
+      "--to <url>",
+      "the store to write (runs already there are checked, continued or left alone)",
+    )
     .option("--workflow <workflow>", "only this workflow")
     .option("--run <run>", "only this run (with --workflow), and the runs it was forked from")
     .option("--no-count", "skip the first pass that counts runs and steps for the ETA")
@@ -22,10 +25,13 @@ export function registerCopy(program: Command, action: Action): void {
           context,
           options: { from: string; to: string; workflow?: string; run?: string; count: boolean },
         ) => {
-          const workflowId = options.workflow === undefined ? undefined : checkId(options.workflow, "--workflow");
+          const workflowId =
+            options.workflow === undefined ? undefined : checkId(options.workflow, "--workflow");
           const runId = options.run === undefined ? undefined : checkId(options.run, "--run");
           if (runId !== undefined && workflowId === undefined) {
-            throw new UsageError("--run needs --workflow: wf copy --from … --to … --workflow <workflow> --run <run>.");
+            throw new UsageError(
+              "--run needs --workflow: wf copy --from … --to … --workflow <workflow> --run <run>.",
+            );
           }
           if (options.from === options.to) {
             throw new UsageError("--from and --to name the same store; copy to another one.");
@@ -49,7 +55,9 @@ export function registerCopy(program: Command, action: Action): void {
               onProgress: progress.onProgress,
               onRun: (result) => {
                 if (PROBLEM_OUTCOMES.includes(result.outcome)) {
-                  context.out.note(`${result.outcome}: ${result.workflowId}/${result.runId}: ${result.reason ?? ""}`);
+                  context.out.note(
+                    `${result.outcome}: ${result.workflowId}/${result.runId}: ${result.reason ?? ""}`,
+                  );
                 }
               },
             });
@@ -67,7 +75,9 @@ export function registerCopy(program: Command, action: Action): void {
             context.out.line(summarizeCopy(report));
           }
           if (report.aborted) {
-            throw new OperationalError("The copy was interrupted; run the same command again to resume it.");
+            throw new OperationalError(
+              "The copy was interrupted; run the same command again to resume it.",
+            );
           }
           if (report.problems.some((problem) => PROBLEM_OUTCOMES.includes(problem.outcome))) {
             throw new OperationalError(

@@ -14,7 +14,12 @@ export function registerDelete(program: Command, action: Action): void {
     .option("--force", "delete even when forks read part of their history through this run")
     .action(
       action(
-        async (context, workflow: string, runArg: string, options: { yes?: boolean; force?: boolean }) => {
+        async (
+          context,
+          workflow: string,
+          runArg: string,
+          options: { yes?: boolean; force?: boolean },
+        ) => {
           const workflowId = checkId(workflow, "workflow");
           const runId = checkId(runArg, "run");
           const storage = await context.store();

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { readTimelineStep, type WorkflowStorage } from "@wf/core";
+import type { Command } from "commander";
 import { checkId, parseStep } from "../context.js";
 import { UsageError } from "../errors.js";
 import type { Action } from "../program.js";
@@ -45,7 +45,10 @@ export function registerDiff(program: Command, action: Action): void {
           const runId = checkId(args[0] as string, "run");
           sides = [parseSide(args[1] as string, runId), parseSide(args[2] as string, runId)];
         } else if (args.length === 2) {
-          sides = [parseSide(args[0] as string, undefined), parseSide(args[1] as string, undefined)];
+          sides = [
+            parseSide(args[0] as string, undefined),
+            parseSide(args[1] as string, undefined),
+          ];
         } else {
           throw new UsageError(
             "wf diff takes <run> <a> <b>, or <runA>@<n> <runB>@<m>; for example `wf diff orders run-1 3 5` or `wf diff orders run-1@3 run-2@3`.",
@@ -67,12 +70,19 @@ export function registerDiff(program: Command, action: Action): void {
         context.out.line(context.out.paint(`${name(sides[0])} → ${name(sides[1])}`, "bold"));
         for (const change of changes) {
           if (change.kind === "added") {
-            context.out.line(context.out.paint(`+ ${change.path}: ${JSON.stringify(change.after)}`, "green"));
+            context.out.line(
+              context.out.paint(`+ ${change.path}: ${JSON.stringify(change.after)}`, "green"),
+            );
           } else if (change.kind === "removed") {
-            context.out.line(context.out.paint(`- ${change.path}: ${JSON.stringify(change.before)}`, "red"));
+            context.out.line(
+              context.out.paint(`- ${change.path}: ${JSON.stringify(change.before)}`, "red"),
+            );
           } else {
             context.out.line(
-              context.out.paint(`~ ${change.path}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`, "yellow"),
+              context.out.paint(
+                `~ ${change.path}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`,
+                "yellow",
+              ),
             );
           }
         }

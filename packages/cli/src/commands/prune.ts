@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import type { RunMetadata } from "@wf/core";
+import type { Command } from "commander";
 import { checkId } from "../context.js";
 import { UsageError } from "../errors.js";
 import { eachRun } from "../journal-read.js";
@@ -28,7 +28,9 @@ export function parseAge(text: string): number {
 export function registerPrune(program: Command, action: Action): void {
   program
     .command("prune")
-    .description("delete a workflow's runs last updated before a time (counts first, asks unless --yes)")
+    .description(
+      "delete a workflow's runs last updated before a time (counts first, asks unless --yes)",
+    )
     .argument("<workflow>", "workflow id")
     .requiredOption("--older-than <age>", "runs not updated for this long: 30d, 12h, 90m, 2w")
     .option("--status <status>", "only runs with this status")
@@ -40,7 +42,13 @@ export function registerPrune(program: Command, action: Action): void {
         async (
           context,
           workflow: string,
-          options: { olderThan: string; status?: string; dryRun?: boolean; yes?: boolean; force?: boolean },
+          options: {
+            olderThan: string;
+            status?: string;
+            dryRun?: boolean;
+            yes?: boolean;
+            force?: boolean;
+          },
         ) => {
           const workflowId = checkId(workflow, "workflow");
           const cutoff = new Date(Date.now() - parseAge(options.olderThan)).toISOString();
@@ -51,22 +59,36 @@ export function registerPrune(program: Command, action: Action): void {
           const sources = new Set<string>();
           for await (const run of eachRun(storage, workflowId)) {
             if (run.forkedFrom) sources.add(run.forkedFrom.runId);
-            if (run.updatedAt < cutoff && (status === undefined || run.status === status)) chosen.push(run);
+            if (run.updatedAt < cutoff && (status === undefined || run.status === status))
+              chosen.push(run);
           }
           const kept = options.force === true ? [] : chosen.filter((run) => sources.has(run.runId));
           const doomed = chosen.filter((run) => !kept.includes(run));
           const summary = `${doomed.length} run(s) of ${workflowId} not updated since ${cutoff}${status ? ` with status ${status}` : ""}`;
           if (kept.length > 0) {
             context.out.note(
-              `Keeping ${kept.length} run(s) that forks read through (${kept.map((run) => run.runId).slice(0, 5).join(", ")}${kept.length > 5 ? ", …" : ""}); --force deletes them too.`,
+              `Keeping ${kept.length} run(s) that forks read through (${kept
+                .map((run) => run.runId)
+                .slice(0, 5)
+                .join(", ")}${kept.length > 5 ? ", …" : ""}); --force deletes them too.`,
             );
           }
           if (options.dryRun === true || doomed.length === 0) {
             if (context.json) {
-              context.out.json({ workflowId, cutoff, dryRun: options.dryRun === true, deleted: [], wouldDelete: doomed.map((run) => run.runId), kept: kept.map((run) => run.runId) });
+              context.out.json({
+                workflowId,
+                cutoff,
+                dryRun: options.dryRun === true,
+                deleted: [],
+                wouldDelete: doomed.map((run) => run.runId),
+                kept: kept.map((run) => run.runId),
+              });
             } else {
-              context.out.line(`${options.dryRun ? "Would delete" : "Nothing to delete:"} ${summary}.`);
-              for (const run of options.dryRun ? doomed : []) context.out.line(`  ${run.runId}  ${run.status}  ${run.updatedAt}`);
+              context.out.line(
+                `${options.dryRun ? "Would delete" : "Nothing to delete:"} ${summary}.`,
+              );
+              for (const run of options.dryRun ? doomed : [])
+                context.out.line(`  ${run.runId}  ${run.status}  ${run.updatedAt}`);
             }
             return;
           }
@@ -83,7 +105,14 @@ export function registerPrune(program: Command, action: Action): void {
             deleted.push(run.runId);
           }
           if (context.json) {
-            context.out.json({ workflowId, cutoff, dryRun: false, deleted, wouldDelete: [], kept: kept.map((run) => run.runId) });
+            context.out.json({
+              workflowId,
+              cutoff,
+              dryRun: false,
+              deleted,
+              wouldDelete: [],
+              kept: kept.map((run) => run.runId),
+            });
           } else {
             context.out.line(`Deleted ${deleted.length} run(s) of ${workflowId}.`);
           }

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { type DamagedRun, RUN_STATUSES, type RunStatus } from "@wf/core";
+import type { Command } from "commander";
 import { checkId, parseCount } from "../context.js";
 import { UsageError } from "../errors.js";
 import { eachRun } from "../journal-read.js";
@@ -21,7 +21,10 @@ export function parseStatus(value: string | undefined): RunStatus | undefined {
 }
 
 /** Damaged runs met while listing: named on stderr, with what to do. */
-export function printDamaged(out: Output, damaged: readonly (DamagedRun & { workflowId?: string })[]): void {
+export function printDamaged(
+  out: Output,
+  damaged: readonly (DamagedRun & { workflowId?: string })[],
+): void {
   for (const run of damaged) {
     out.note(
       `damaged run ${run.workflowId ? `${run.workflowId}/` : ""}${run.runId} at ${run.location}: ${run.reason}`,
@@ -51,9 +54,12 @@ export function registerRuns(program: Command, action: Action): void {
         ) => {
           const workflowId = checkId(workflow, "workflow");
           const status = parseStatus(options.status);
-          const limit = options.limit === undefined ? DEFAULT_LIMIT : parseCount(options.limit, "--limit");
+          const limit =
+            options.limit === undefined ? DEFAULT_LIMIT : parseCount(options.limit, "--limit");
           const forkedFrom =
-            options.forkedFrom === undefined ? undefined : checkId(options.forkedFrom, "--forked-from");
+            options.forkedFrom === undefined
+              ? undefined
+              : checkId(options.forkedFrom, "--forked-from");
           const storage = await context.store();
           const runs: RunSummary[] = [];
           const damaged: DamagedRun[] = [];

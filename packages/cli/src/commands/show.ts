@@ -1,17 +1,21 @@
-import type { Command } from "commander";
 import { readTimelineStep, type StepRecord } from "@wf/core";
+import type { Command } from "commander";
 import { checkId, parseStep } from "../context.js";
-import type { Output } from "../output.js";
+import { type Output, plainText } from "../output.js";
 import type { Action } from "../program.js";
-import { statusCell } from "../summaries.js";
 
 export function registerShow(program: Command, action: Action): void {
   program
     .command("show")
-    .description("one step of a run (default its head): node, status, state, inputs, question, error")
+    .description(
+      "one step of a run (default its head): node, status, state, inputs, question, error",
+    )
     .argument("<workflow>", "workflow id")
     .argument("<run>", "run id")
-    .option("--step <n>", "the step to show (default: the head); below a fork point, read from the source")
+    .option(
+      "--step <n>",
+      "the step to show (default: the head); below a fork point, read from the source",
+    )
     .action(
       action(async (context, workflow: string, runArg: string, options: { step?: string }) => {
         const workflowId = checkId(workflow, "workflow");
@@ -30,28 +34,40 @@ export function registerShow(program: Command, action: Action): void {
 }
 
 function printRecord(out: Output, runId: string, record: StepRecord): void {
-  const status = statusCell(record.status);
-  const field = (name: string, value: string) => out.line(`${out.paint(name.padEnd(10), "bold")} ${value}`);
+  const field = (name: string, value: string) =>
+    out.line(`${out.paint(name.padEnd(10), "bold")} ${plainText(value)}`);
   field("run", record.runId === runId ? runId : `${runId} (step stored in ${record.runId})`);
-  field("step", `${record.step}${record.parent === null ? "" : ` (continues step ${record.parent})`}`);
+  field(
+    "step",
+    `${record.step}${record.parent === null ? "" : ` (continues step ${record.parent})`}`,
+  );
   field("created", record.createdAt);
   field("node", record.previousNodeId ?? "(start of the run)");
-  field("status", typeof status === "string" ? status : out.paint(status.text, status.colour));
+  field("status", record.status);
   field("next", record.nextNodeId ?? "(none)");
-  field("nodes", Object.entries(record.nodeStatuses).map(([node, state]) => `${node}=${state}`).join(", ") || "(none)");
+  field(
+    "nodes",
+    Object.entries(record.nodeStatuses)
+      .map(([node, state]) => `${node}=${state}`)
+      .join(", ") || "(none)",
+  );
   if (Object.keys(record.inputs).length > 0) {
     field("inputs", JSON.stringify(record.inputs));
   }
   if (record.awaitingInput) {
     const question = record.awaitingInput;
     field("question", `${question.prompt} (answer under "${question.requestId}")`);
-    if (question.options) field("options", question.options.map((option) => JSON.stringify(option)).join(" | "));
-    field("answer", `wf answer ${record.workflowId} ${runId} ${question.requestId}=<value> --definition <module>`);
+    if (question.options)
+      field("options", question.options.map((option) => JSON.stringify(option)).join(" | "));
+    field(
+      "answer",
+      `wf answer ${record.workflowId} ${runId} ${question.requestId}=<value> --definition <module>`,
+    );
   }
   if (record.error) {
     const error = record.error;
-    field("error", out.paint(`${error.name}${error.code ? ` [${error.code}]` : ""}: ${error.message}`, "red"));
-    if (error.stack) out.line(out.paint(error.stack, "dim"));
+    field("error", `${error.name}${error.code ? ` [${error.code}]` : ""}: ${error.message}`);
+    if (error.stack) out.line(out.paint(plainText(error.stack), "dim"));
   }
   out.line(out.paint("state", "bold"));
   out.line(JSON.stringify(record.shared, null, 2));

@@ -21,7 +21,12 @@ export function registerSteps(program: Command, action: Action): void {
         for await (const entry of eachTimelineStep(storage, run, { all: options.all === true })) {
           steps.push(stepSummary(entry));
         }
-        printSteps(context.out, context.json, { workflowId, runId, headStep: run.headStep, forkedFrom: run.forkedFrom }, steps);
+        printSteps(
+          context.out,
+          context.json,
+          { workflowId, runId, headStep: run.headStep, forkedFrom: run.forkedFrom },
+          steps,
+        );
       }),
     );
 }

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { type RunMetadata, WorkflowEngine } from "@wf/core";
+import type { Command } from "commander";
 import { checkId } from "../context.js";
 import { loadDefinitions, pickDefinition } from "../definition-module.js";
 import { eachRun } from "../journal-read.js";
@@ -28,14 +28,25 @@ export function registerValidate(program: Command, action: Action): void {
       action(async (context, workflow: string, options: { definition: string; run?: string }) => {
         const workflowId = checkId(workflow, "workflow");
         const only = options.run === undefined ? undefined : checkId(options.run, "--run");
-        const definition = pickDefinition(await loadDefinitions(options.definition), workflowId, options.definition);
+        const definition = pickDefinition(
+          await loadDefinitions(options.definition),
+          workflowId,
+          options.definition,
+        );
         const storage = await context.store();
         const verdicts: Verdict[] = [];
         const judge = async (run: RunMetadata) => {
           try {
             // Resuming validates and writes nothing.
             await WorkflowEngine.create({ ...definition, storage, runId: run.runId });
-            verdicts.push({ runId: run.runId, status: run.status, headStep: run.headStep, resumable: true, reason: null, code: null });
+            verdicts.push({
+              runId: run.runId,
+              status: run.status,
+              headStep: run.headStep,
+              resumable: true,
+              reason: null,
+              code: null,
+            });
           } catch (error) {
             const { message, code } = error as { message?: string; code?: string };
             verdicts.push({
@@ -58,7 +69,13 @@ export function registerValidate(program: Command, action: Action): void {
           context.out.json({ workflowId, definition: options.definition, runs: verdicts });
         } else {
           context.out.table(
-            [{ header: "RUN", shrink: true }, { header: "STATUS" }, { header: "HEAD", right: true }, { header: "RESUMABLE" }, { header: "WHY NOT", shrink: true }],
+            [
+              { header: "RUN", shrink: true },
+              { header: "STATUS" },
+              { header: "HEAD", right: true },
+              { header: "RESUMABLE" },
+              { header: "WHY NOT", shrink: true },
+            ],
             verdicts.map((verdict) => [
               verdict.runId,
               statusCell(verdict.status),
@@ -67,7 +84,9 @@ export function registerValidate(program: Command, action: Action): void {
               verdict.reason ?? "",
             ]),
           );
-          context.out.note(`${verdicts.length - refused} of ${verdicts.length} run(s) can be resumed with ${options.definition}.`);
+          context.out.note(
+            `${verdicts.length - refused} of ${verdicts.length} run(s) can be resumed with ${options.definition}.`,
+          );
         }
       }),
     );

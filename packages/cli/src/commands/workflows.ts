@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import type { DamagedRun, RunMetadata } from "@wf/core";
+import type { Command } from "commander";
 import { eachRun, eachWorkflow } from "../journal-read.js";
 import { shortTime } from "../output.js";
 import type { Action } from "../program.js";
