@@ -2,8 +2,9 @@
 // Checks what users get from the registry, not what the workspace links: packs every
 // publishable package under packages/, inspects each tarball (LICENSE, README, source maps
 // that resolve, no stale dist files), runs publint and arethetypeswrong on it, then installs
-// the tarballs into a new app outside the monorepo and runs a workflow on MemoryStorage from
-// an ES module, a CommonJS module and strict TypeScript (NodeNext, skipLibCheck: false).
+// the tarballs into a new app outside the monorepo, loads every entry point (subpaths such as
+// `@wf/core/storage` included) and runs a workflow on MemoryStorage from an ES module, a
+// CommonJS module and strict TypeScript (NodeNext, skipLibCheck: false).
 // Run by `npm test`; alone: `npm run check-packages` (builds what it packs first).
 import { execFileSync } from "node:child_process";
 import {
@@ -63,6 +64,13 @@ const packages = readdirSync(join(root, "packages"))
   .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }))
   .filter(({ manifest }) => !manifest.private);
 const names = packages.map(({ manifest }) => manifest.name);
+// Every import specifier a user can write: each package and its subpath entries
+// (`@wf/core/storage`, `@wf/storage-conformance/records`), package.json aside.
+const entries = packages.flatMap(({ manifest }) =>
+  Object.keys(manifest.exports ?? { ".": null })
+    .filter((key) => key !== "./package.json")
+    .map((key) => (key === "." ? manifest.name : `${manifest.name}/${key.slice(2)}`)),
+);
 
 step(`building ${names.join(", ")}`);
 run(
@@ -215,7 +223,7 @@ main().catch((error) => {
 });
 `;
   const loadAll = (load) =>
-    names.map(
+    entries.map(
       (n) => `if (Object.keys(${load(n)}).length === 0) throw new Error("${n} exports nothing");`,
     );
   writeFileSync(
@@ -229,6 +237,8 @@ main().catch((error) => {
   writeFileSync(
     join(app, "typed.mts"),
     `import { MemoryStorage, Node, WorkflowEngine } from "@wf/core";
+import { MAX_PAGE_SIZE, pageRuns, type WorkflowStorage } from "@wf/core/storage";
+import { sampleRun } from "@wf/storage-conformance/records";
 import type { PostgresStorageOptions } from "@wf/storage-postgres";
 import type { Pool } from "pg";
 
@@ -243,6 +253,11 @@ const options: PostgresStorageOptions = { connectionString: "postgres://localhos
 const pool: Pool | undefined = undefined;
 void options;
 void pool;
+// The adapter kit and the record builders type-check from their subpath entries.
+const storage: WorkflowStorage = new MemoryStorage();
+const page = pageRuns([sampleRun("smoke", "r1")], { limit: MAX_PAGE_SIZE });
+if (page.items.length !== 1) throw new Error("pageRuns from @wf/core/storage returned no run");
+void storage;
 
 const engine = await WorkflowEngine.create({
   workflowId: "smoke",
@@ -262,6 +277,9 @@ console.log(\`total=\${total} status=\${status}\`);
   writeFileSync(
     join(app, "typed-cjs.cts"),
     `import core = require("@wf/core");
+import kit = require("@wf/core/storage");
+
+if (kit.pageSize(undefined) !== kit.DEFAULT_PAGE_SIZE) throw new Error("@wf/core/storage from CommonJS");
 
 class Add extends core.Node<{ total: number }> {
   override cleanup(shared: { total: number }) {

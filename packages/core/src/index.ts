@@ -1,12 +1,6 @@
-export {
-  compareRunsNewestFirst,
-  decodeCursor,
-  encodeCursor,
-  isRunPosition,
-  isStepPosition,
-  isTextPosition,
-  pageRuns,
-} from "./cursor.js";
+// The `@wf/core` entry, for workflow authors: the engine, nodes, errors, ids,
+// journal types, MemoryStorage and the contract types. What adapter authors
+// need besides (cursors, record checks, option checks) is in `@wf/core/storage`.
 export { DEFAULT_LOG_DIR } from "./default-storage.js";
 export { type Edge, WorkflowDefinition } from "./definition.js";
 export { type StateCodec, WorkflowEngine, type WorkflowEngineOptions } from "./engine.js";
@@ -32,7 +26,6 @@ export {
   type WorkflowErrorCode,
 } from "./errors.js";
 export {
-  assertRunIds,
   assertValidId,
   assertValidRequestId,
   ID_PATTERN,
@@ -40,7 +33,6 @@ export {
   MAX_ID_LENGTH,
 } from "./ids.js";
 export {
-  advanceRunMetadata,
   type DefinitionFingerprint,
   type ForkOrigin,
   type InputRequest,
@@ -67,27 +59,15 @@ export {
   type RequestInput,
   type SharedState,
 } from "./node.js";
-export { checkFromUrlOptions, checkOptions, maskPassword } from "./options-check.js";
-export {
-  checkRunMetadata,
-  checkStepRecord,
-  type ExpectedRecord,
-  parseRecordJson,
-} from "./record-check.js";
 export { newRunId, RUN_ID_PATTERN } from "./run-id.js";
-export {
-  type CheckedListOptions,
-  checkListOptions,
-  type DamagedRun,
-  DEFAULT_PAGE_SIZE,
-  type ListRunsOptions,
-  type ListStepsOptions,
-  MAX_PAGE_SIZE,
-  type Page,
-  type PageOptions,
-  pageSize,
-  type RunPage,
-  type StorageCapabilities,
-  type WorkflowStorage,
+export type {
+  DamagedRun,
+  ListRunsOptions,
+  ListStepsOptions,
+  Page,
+  PageOptions,
+  RunPage,
+  StorageCapabilities,
+  WorkflowStorage,
 } from "./storage.js";
 export { readTimelineStep } from "./timeline.js";

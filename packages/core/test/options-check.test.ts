@@ -1,7 +1,8 @@
 // checkOptions and maskPassword, the checks every store's constructor shares,
 // and MemoryStorage refusing what it does not know.
 import { describe, expect, it } from "vitest";
-import { checkFromUrlOptions, checkOptions, MemoryStorage, maskPassword } from "../src/index.js";
+import { checkFromUrlOptions, checkOptions, maskPassword } from "../src/adapter-kit.js";
+import { MemoryStorage } from "../src/index.js";
 
 describe("checkOptions", () => {
   it("passes known keys and undefined", () => {

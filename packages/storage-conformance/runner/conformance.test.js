@@ -13,4 +13,9 @@ if (typeof options?.create !== "function") {
     `${target} must default-export a factory returning a store, or { name, create, destroy?, capabilities? }.`,
   );
 }
-defineStorageConformance({ name: process.env.WF_CONFORMANCE_NAME || target, ...options });
+// The module itself is what the cross-process tests load in each child process.
+defineStorageConformance({
+  name: process.env.WF_CONFORMANCE_NAME || target,
+  module: target,
+  ...options,
+});

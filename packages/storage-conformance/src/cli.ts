@@ -13,6 +13,13 @@ default-exports: a function (context) => WorkflowStorage, or an object
 (.js, .mjs, .ts, .mts) both work on Node 20: the suite runs under vitest,
 which strips the types (it does not check them; run tsc for that).
 
+For a store that declares \`persistent\`, the suite also loads <module> in
+child processes that race appends to one run, and kills one of them between
+two appends; every process must open the same data (read its location from
+the environment, which the children inherit). Node 20 loads a child's module
+without vitest, so those two tests need JavaScript: they are skipped, saying
+so, for a TypeScript factory (compile it first to run them).
+
 Options:
   --name <label>   the top-level group's name (default: <module>)
   -t <pattern>     run only the tests whose name matches <pattern>

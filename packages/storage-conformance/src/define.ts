@@ -3,6 +3,7 @@ import { type ConformanceOptions, createHarness } from "./harness.js";
 import { appendSuite } from "./suites/append.js";
 import { closingSuite } from "./suites/closing.js";
 import { costSuite } from "./suites/cost.js";
+import { crossProcessSuite } from "./suites/cross-process.js";
 import { damageSuite } from "./suites/damage.js";
 import { deletionSuite } from "./suites/deletion.js";
 import { fidelitySuite } from "./suites/fidelity.js";
@@ -20,6 +21,7 @@ import { validationSuite } from "./suites/validation.js";
 export const SUITES = [
   recordsSuite,
   appendSuite,
+  crossProcessSuite,
   listingSuite,
   deletionSuite,
   damageSuite,

@@ -1,7 +1,8 @@
 export { defineStorageConformance, SUITES } from "./define.js";
 export { GOLDEN_DIR, loadGolden } from "./golden.js";
 export type { ConformanceOptions, DamageTarget, Harness, StoreContext } from "./harness.js";
-// Builders for adapter authors' own tests that write through the contract directly.
+// Builders for adapter authors' own tests that write through the contract directly;
+// also at `@wf/storage-conformance/records`, which does not load vitest.
 export {
   collectPages,
   rejection,
@@ -10,5 +11,5 @@ export {
   seedRun,
   snapshotRun,
   uniqueRunId,
-} from "./harness.js";
+} from "./records.js";
 export { type NormalisedJournal, readJournal, SCENARIOS, type ScenarioEnv } from "./scenarios.js";

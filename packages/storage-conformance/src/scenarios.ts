@@ -5,7 +5,7 @@ import {
   WorkflowEngine,
   type WorkflowStorage,
 } from "@wf/core";
-import { collectPages } from "./harness.js";
+import { collectPages } from "./records.js";
 import { Decrement, Flaky, flakiness, Increment, linear, reviewLoop } from "./workflows.js";
 
 /**

@@ -2,6 +2,9 @@
 // each deliberately broken store in fixtures/ is caught by the test named
 // after its defect and exits non-zero.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -97,6 +100,7 @@ describe("wf-conformance bin", () => {
     expect(memory.status).toBe(0);
     expect(memory.output).toMatch(/↓ .*what was written before close is there for the next store/);
     expect(memory.output).toMatch(/↓ .*writers racing from two store instances/);
+    expect(memory.output).toMatch(/↓ .*4 processes racing for each step/);
     expect(memory.output).toMatch(/Tests\s+\d+ skipped/);
   });
 
@@ -107,6 +111,41 @@ describe("wf-conformance bin", () => {
     expect(status).not.toBe(0);
     expect(output).toMatch(/FAIL .*a step and an open take the same storage calls/);
     expect(output).toMatch(/Tests\s+1 failed/);
+  });
+
+  it("fails a persistent store that locks appends per process only, in the cross-process race and nowhere else", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-per-process-lock-"));
+    try {
+      const { status, output } = runBin([fixture("broken-storage.js")], {
+        WF_BROKEN: "per-process-lock",
+        WF_BROKEN_FILE: join(dir, "runs.json"),
+      });
+      expect(status).not.toBe(0);
+      expect(output).toMatch(/FAIL .*4 processes racing for each step/);
+      expect(output).toMatch(
+        /(two processes both|\d processes all) acknowledged step 1 \(children #\d.*\): the append is conditional within one process but not across processes/,
+      );
+      // Every in-process test passes it: only child processes show the defect.
+      expect(output).toMatch(/Tests\s+1 failed \| \d+ passed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("passes the same file store under a lock every process honours, in the cross-process tests", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-file-locked-"));
+    try {
+      const { status, output } = runBin(
+        [fixture("broken-storage.js"), "-t", "appends from several processes"],
+        { WF_BROKEN: "file-locked", WF_BROKEN_FILE: join(dir, "runs.json") },
+      );
+      expect(output).toMatch(/✓ .*4 processes racing for each step/);
+      expect(output).toMatch(/✓ .*a process killed between two appends/);
+      expect(output).toMatch(/Tests\s+2 passed/);
+      expect(status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs a factory written in TypeScript on Node 20", () => {

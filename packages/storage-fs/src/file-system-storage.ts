@@ -2,25 +2,13 @@ import type { Stats } from "node:fs";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
-  assertRunIds,
   assertValidId,
   CorruptRecordError,
-  checkFromUrlOptions,
-  checkListOptions,
-  checkOptions,
-  checkRunMetadata,
-  checkStepRecord,
   type DamagedRun,
   DEFAULT_LOG_DIR,
-  decodeCursor,
-  encodeCursor,
-  isRunPosition,
-  isStepPosition,
-  isTextPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
-  pageRuns,
   quoteId,
   RunExistsError,
   type RunMetadata,
@@ -33,6 +21,20 @@ import {
   StorageClosedError,
   type WorkflowStorage,
 } from "@wf/core";
+import {
+  assertRunIds,
+  checkFromUrlOptions,
+  checkListOptions,
+  checkOptions,
+  checkRunMetadata,
+  checkStepRecord,
+  decodeCursor,
+  encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
+  pageRuns,
+} from "@wf/core/storage";
 import {
   removeStaleTemps,
   STALE_TEMP_MS,

@@ -1,14 +1,12 @@
 import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
+import { CorruptRecordError, type RunMetadata, type StepRecord } from "@wf/core";
 import {
-  CorruptRecordError,
   checkRunMetadata,
   checkStepRecord,
   type ExpectedRecord,
   parseRecordJson,
-  type RunMetadata,
-  type StepRecord,
-} from "@wf/core";
+} from "@wf/core/storage";
 import { errnoCode, isMissing } from "./os-errors.js";
 
 /**

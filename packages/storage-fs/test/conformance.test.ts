@@ -17,6 +17,8 @@ defineStorageConformance({
   name: "FileSystemStorage",
   create: () => new FileSystemStorage({ dir }),
   destroy: (storage) => storage.close(),
+  // The same factory for the cross-process tests' child processes.
+  module: `${new URL("./fixtures/conformance-factory.mjs", import.meta.url).href}?${new URLSearchParams({ dir })}`,
   // The metadata is run.json; a step is its file, rewritten in place. When
   // that step is the head, head.json is a second name of the same file and
   // changes with it, as it would if the disk or a hand damaged the file.

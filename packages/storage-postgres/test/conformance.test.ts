@@ -10,4 +10,6 @@ defineStorageConformance({
   name: "PostgresStorage",
   create: () => new PostgresStorage({ connectionString, schema }),
   damage: (target, text) => damageRecord(schema, target, text),
+  // The same factory for the cross-process tests' child processes.
+  module: `${new URL("./fixtures/conformance-factory.mjs", import.meta.url).href}?${new URLSearchParams({ url: connectionString, schema })}`,
 });

@@ -237,8 +237,8 @@ describe("query plans", () => {
 
   it("listSteps, getLatestStep and listWorkflows read an index in order, without sorting", async () => {
     const plans = [
-      await planOf(sql.listSteps, ["wf", "run", 0, 101]),
-      await planOf(sql.getLatestStep, ["wf", "run"]),
+      await planOf(sql.listSteps.text, ["wf", "run", 0, 101]),
+      await planOf(sql.getLatestStep.text, ["wf", "run"]),
       await planOf(sql.listWorkflows(true), [101, "wf"]),
     ];
     for (const plan of plans) {

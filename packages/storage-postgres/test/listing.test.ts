@@ -2,7 +2,8 @@
 // out is INVALID_CURSOR on every listing, including positions the columns
 // cannot hold, and a status outside the run statuses is a TypeError. A
 // status-filtered page reads a bounded number of runs.
-import { encodeCursor, type RunStatus } from "@wf/core";
+import type { RunStatus } from "@wf/core";
+import { encodeCursor } from "@wf/core/storage";
 import { collectPages } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import { PostgresStorage } from "../src/index.js";

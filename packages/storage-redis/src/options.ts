@@ -1,4 +1,4 @@
-import { maskPassword } from "@wf/core";
+import { maskPassword } from "@wf/core/storage";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisStorageLogger } from "./durability-check.js";
 

@@ -1,15 +1,6 @@
 import {
-  assertRunIds,
   assertValidId,
   CorruptRecordError,
-  checkFromUrlOptions,
-  checkListOptions,
-  checkOptions,
-  decodeCursor,
-  encodeCursor,
-  isRunPosition,
-  isStepPosition,
-  isTextPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
@@ -26,6 +17,17 @@ import {
   StorageClosedError,
   type WorkflowStorage,
 } from "@wf/core";
+import {
+  assertRunIds,
+  checkFromUrlOptions,
+  checkListOptions,
+  checkOptions,
+  decodeCursor,
+  encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
+} from "@wf/core/storage";
 import type { Redis } from "ioredis";
 import {
   type CallProgress,

@@ -8,14 +8,12 @@
  */
 import {
   CorruptRecordError,
-  checkRunMetadata,
-  checkStepRecord,
-  parseRecordJson,
   RUN_STATUSES,
   type RunMetadata,
   type RunStatus,
   type StepRecord,
 } from "@wf/core";
+import { checkRunMetadata, checkStepRecord, parseRecordJson } from "@wf/core/storage";
 
 /** Hash fields getRun reads: the metadata as created, then the fields appends change. */
 export const METADATA_FIELDS = ["run", "head", "status", "updatedAt"] as const;

@@ -12,11 +12,11 @@
 import {
   CorruptRecordError,
   type DamagedRun,
-  encodeCursor,
   type RunMetadata,
   type RunPage,
   type RunStatus,
 } from "@wf/core";
+import { encodeCursor } from "@wf/core/storage";
 import { onKey, type RedisClient } from "./client.js";
 import type { KeyLayout } from "./keys.js";
 import { hashFieldLocation, METADATA_FIELDS, readMetadata } from "./run-hash.js";

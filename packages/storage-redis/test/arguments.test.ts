@@ -2,7 +2,8 @@
 // store: core's id rule on every method (this store used to accept any id of
 // up to 1,024 characters), forged cursors as INVALID_CURSOR, a status outside
 // the enum as a TypeError naming the statuses.
-import { encodeCursor, MAX_ID_LENGTH, type RunStatus } from "@wf/core";
+import { MAX_ID_LENGTH, type RunStatus } from "@wf/core";
+import { encodeCursor } from "@wf/core/storage";
 import { freePort } from "@wf/test-services";
 import { describe, expect, it } from "vitest";
 import { RedisStorage } from "../src/index.js";

@@ -16,4 +16,6 @@ defineStorageConformance({
   name: "RedisStorage",
   create: ({ ttlSeconds }) => new RedisStorage({ url, prefix, ttlSeconds }),
   damage: (target, text) => damageRecord(raw, prefix, target, text),
+  // The same factory for the cross-process tests' child processes.
+  module: `${new URL("./fixtures/conformance-factory.mjs", import.meta.url).href}?${new URLSearchParams({ url, prefix })}`,
 });

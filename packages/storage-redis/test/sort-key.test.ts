@@ -1,6 +1,6 @@
 // Index members sort, byte by byte as Redis compares them, in the order
 // JavaScript compares the ids and times they encode (compareRunsNewestFirst).
-import { compareRunsNewestFirst } from "@wf/core";
+import { compareRunsNewestFirst } from "@wf/core/storage";
 import { describe, expect, it } from "vitest";
 import { parseSortKey, sortKey } from "../src/sort-key.js";
 

@@ -6,14 +6,12 @@
  */
 import {
   CorruptRecordError,
-  checkRunMetadata,
-  checkStepRecord,
-  parseRecordJson,
   RUN_STATUSES,
   type RunMetadata,
   type RunStatus,
   type StepRecord,
 } from "@wf/core";
+import { checkRunMetadata, checkStepRecord, parseRecordJson } from "@wf/core/storage";
 import { LAYOUT_VERSION } from "./key-layout.js";
 
 /**

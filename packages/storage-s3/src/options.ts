@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { checkFromUrlOptions, checkOptions, maskPassword } from "@wf/core";
+import { checkFromUrlOptions, checkOptions, maskPassword } from "@wf/core/storage";
 
 export interface S3StorageOptions {
   /** Bucket holding the journal. It must exist. Required. */

@@ -21,13 +21,8 @@
  */
 import {
   CorruptRecordError,
-  checkListOptions,
   type DamagedRun,
-  decodeCursor,
-  encodeCursor,
   InvalidCursorError,
-  isRunPosition,
-  isTextPosition,
   isValidId,
   type ListRunsOptions,
   type ListStepsOptions,
@@ -37,6 +32,13 @@ import {
   type RunPage,
   type RunStatus,
 } from "@wf/core";
+import {
+  checkListOptions,
+  decodeCursor,
+  encodeCursor,
+  isRunPosition,
+  isTextPosition,
+} from "@wf/core/storage";
 import type { Bucket } from "./bucket.js";
 import { mapLimited } from "./concurrency.js";
 import { indexEntry, type RunDocument, workflowMarker } from "./documents.js";

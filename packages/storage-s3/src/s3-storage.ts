@@ -1,13 +1,8 @@
 import { randomBytes } from "node:crypto";
 import {
-  advanceRunMetadata,
   assertValidId,
   CorruptRecordError,
-  checkListOptions,
-  decodeCursor,
-  encodeCursor,
   InvalidCursorError,
-  isStepPosition,
   type ListRunsOptions,
   type ListStepsOptions,
   type Page,
@@ -23,6 +18,13 @@ import {
   StorageClosedError,
   type WorkflowStorage,
 } from "@wf/core";
+import {
+  advanceRunMetadata,
+  checkListOptions,
+  decodeCursor,
+  encodeCursor,
+  isStepPosition,
+} from "@wf/core/storage";
 import { Bucket } from "./bucket.js";
 import { mapLimited } from "./concurrency.js";
 import {

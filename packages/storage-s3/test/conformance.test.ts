@@ -23,6 +23,8 @@ defineStorageConformance({
   destroy: (storage) => storage.close(),
   // The flat-cost test also counts HTTP requests, not only contract calls.
   roundTrips: (storage) => (storage as S3Storage).requestsSent,
+  // The same factory for the cross-process tests' child processes.
+  module: `${new URL("./fixtures/conformance-factory.mjs", import.meta.url).href}?${new URLSearchParams({ config: JSON.stringify(s3Config()), prefix })}`,
   // Behind the store's back, through a client of its own: the metadata is the
   // `run` part of the run document (the whole document when the text is not
   // JSON); a step is its object, whose user metadata (status and time, which

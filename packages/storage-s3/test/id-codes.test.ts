@@ -1,5 +1,5 @@
 // How ids become key parts: readable segments that are injective and stay inside their run, and index codes that sort like the ids.
-import { compareRunsNewestFirst } from "@wf/core";
+import { compareRunsNewestFirst } from "@wf/core/storage";
 import { describe, expect, it } from "vitest";
 import {
   ascendingCode,

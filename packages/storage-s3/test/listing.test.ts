@@ -1,6 +1,7 @@
 // Listings continue S3 listings past 1,000 objects, skip or clear stale index entries, and check their options and cursors before any request.
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { encodeCursor, type RunMetadata, type RunStatus } from "@wf/core";
+import type { RunMetadata, RunStatus } from "@wf/core";
+import { encodeCursor } from "@wf/core/storage";
 import { collectPages, sampleRun, sampleStep } from "@wf/storage-conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import { mapLimited } from "../src/concurrency.js";

@@ -1,4 +1,5 @@
-import { maskPassword, StorageMisconfiguredError, type WorkflowStorage } from "@wf/core";
+import { StorageMisconfiguredError, type WorkflowStorage } from "@wf/core";
+import { maskPassword } from "@wf/core/storage";
 import { ADAPTERS, type Adapter, type StoreClass } from "./adapters.js";
 
 /**

@@ -6,13 +6,8 @@
  * with a typed error; a listing of steps never skips a hole; listRuns still
  * lists the healthy runs and shows the damaged one; deleteRun removes it.
  */
-import {
-  checkRunMetadata,
-  checkStepRecord,
-  type RunMetadata,
-  type StepRecord,
-  WorkflowEngine,
-} from "@wf/core";
+import { type RunMetadata, type StepRecord, WorkflowEngine } from "@wf/core";
+import { checkRunMetadata, checkStepRecord } from "@wf/core/storage";
 import fc from "fast-check";
 import { listRunIds, readSteps } from "../journal.js";
 import { type HostileContext, linearWorkflow } from "./context.js";

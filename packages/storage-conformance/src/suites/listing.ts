@@ -3,7 +3,8 @@
  * filter, workflows ascending; every listing pages with an opaque cursor and
  * returns each item exactly once.
  */
-import { encodeCursor, MAX_PAGE_SIZE, type RunStatus } from "@wf/core";
+import type { RunStatus } from "@wf/core";
+import { encodeCursor, MAX_PAGE_SIZE } from "@wf/core/storage";
 import { describe, expect, it } from "vitest";
 import {
   collectPages,
