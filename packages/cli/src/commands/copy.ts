@@ -51,6 +51,8 @@ export function registerCopy(program: Command, action: Action): void {
               workflowId,
               runId,
               count: options.count,
+              // Scripts get every run's result (about 200 bytes a run); people get the summary and the problems.
+              collectRuns: context.json,
               signal: controller.signal,
               onProgress: progress.onProgress,
               onRun: (result) => {
