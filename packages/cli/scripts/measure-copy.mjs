@@ -20,6 +20,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { sampleRun, sampleStep } from "@wf/storage-conformance/records";
 import { openStore } from "@wf/store-url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,41 +44,12 @@ async function buildEngine() {
   return dir;
 }
 
+/** The conformance suite's builders, with the given times and a padded state. */
+const metadata = (workflowId, runId, createdAt) => sampleRun(workflowId, runId, { createdAt });
+const record = (workflowId, runId, step, createdAt) =>
+  sampleStep(workflowId, runId, step, { createdAt, shared: { step, padding: "x".repeat(100) } });
+
 const at = (n) => new Date(Date.UTC(2026, 0, 1) + n).toISOString();
-
-function metadata(workflowId, runId, createdAt) {
-  return {
-    formatVersion: 1,
-    workflowId,
-    runId,
-    createdAt,
-    updatedAt: createdAt,
-    status: "running",
-    headStep: 0,
-    forkedFrom: null,
-    definition: { start: "a", nodes: [{ id: "a", type: "A" }], edges: [], hash: "0".repeat(64) },
-  };
-}
-
-function record(workflowId, runId, step, createdAt) {
-  return {
-    formatVersion: 1,
-    workflowId,
-    runId,
-    step,
-    parent: step === 0 ? null : step - 1,
-    createdAt,
-    status: "running",
-    nodeStatuses: step === 0 ? {} : { a: "completed" },
-    nodeTypes: step === 0 ? {} : { a: "A" },
-    shared: { step, note: "a state of about a hundred bytes, as a small workflow keeps" },
-    previousNodeId: step === 0 ? null : "a",
-    nextNodeId: "a",
-    awaitingInput: null,
-    inputs: {},
-    error: null,
-  };
-}
 
 /** `runs` runs of `steps` records, written `concurrency` runs at a time. */
 async function seedRuns(store, runs, steps, concurrency) {

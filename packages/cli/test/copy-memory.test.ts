@@ -3,45 +3,18 @@
 // are. Counted, not measured: wrappers count what the source handed out and
 // what the copy has finished with, at every listing call. Also: a destination
 // that does not keep what it is given fails verification.
-import { MemoryStorage, type RunMetadata, type StepRecord, type WorkflowStorage } from "@wf/core";
+import { MemoryStorage, type StepRecord, type WorkflowStorage } from "@wf/core";
+import { sampleRun, sampleStep } from "@wf/storage-conformance/records";
 import { describe, expect, it } from "vitest";
 import { copyJournals } from "../src/copy.js";
 
+/** The conformance suite's builders, with the given times and a padded state. */
+const metadata = (workflowId: string, runId: string, createdAt: string) =>
+  sampleRun(workflowId, runId, { createdAt });
+const record = (workflowId: string, runId: string, step: number, createdAt: string) =>
+  sampleStep(workflowId, runId, step, { createdAt, shared: { step, padding: "x".repeat(100) } });
+
 const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)).toISOString();
-
-function metadata(workflowId: string, runId: string, createdAt: string): RunMetadata {
-  return {
-    formatVersion: 1,
-    workflowId,
-    runId,
-    createdAt,
-    updatedAt: createdAt,
-    status: "running",
-    headStep: 0,
-    forkedFrom: null,
-    definition: { start: "a", nodes: [{ id: "a", type: "A" }], edges: [], hash: "0".repeat(64) },
-  };
-}
-
-function record(workflowId: string, runId: string, step: number, createdAt: string): StepRecord {
-  return {
-    formatVersion: 1,
-    workflowId,
-    runId,
-    step,
-    parent: step === 0 ? null : step - 1,
-    createdAt,
-    status: "running",
-    nodeStatuses: step === 0 ? {} : { a: "completed" },
-    nodeTypes: step === 0 ? {} : { a: "A" },
-    shared: { step, padding: "x".repeat(100) },
-    previousNodeId: step === 0 ? null : "a",
-    nextNodeId: "a",
-    awaitingInput: null,
-    inputs: {},
-    error: null,
-  };
-}
 
 /** `runs` runs of `steps(i)` records each, over two workflows, written through the contract. */
 async function seed(
