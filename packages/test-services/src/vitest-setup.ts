@@ -1,4 +1,4 @@
-// One vitest global setup for the packages whose tests use all three servers:
+// The vitest global setups of the packages whose tests use the real servers:
 // finds (or starts) PostgreSQL, Redis and S3, makes sure the S3 bucket exists,
 // provides where they are, and after the run drops the PostgreSQL schemas
 // the run made and stops what it started.
@@ -55,9 +55,33 @@ async function dropSchemas(postgresUrl: string, label: string): Promise<void> {
   }
 }
 
+/** The run label: `prefix`, then random hex, so what a package's run leaves is recognisable. */
+function newRunLabel(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString("hex")}`;
+}
+
 /**
- * The global setup: `export default (project) => provideServers(project, "wf_cli")`.
- * `prefix` starts the run label, so what a package's run leaves is recognisable.
+ * The global setup of a package whose tests use PostgreSQL only: provides
+ * `postgresUrl` and `runLabel`. `export default (project) => providePostgres(project, "wf_x")`.
+ */
+export async function providePostgres(
+  project: TestProject,
+  prefix: string,
+): Promise<() => Promise<void>> {
+  const postgres = await findPostgres();
+  const runLabel = newRunLabel(prefix);
+  project.provide("postgresUrl", postgres.url);
+  project.provide("runLabel", runLabel);
+  return async () => {
+    await dropSchemas(postgres.url, runLabel);
+    await postgres.stop();
+  };
+}
+
+/**
+ * The global setup of a package whose tests use all three servers: provides
+ * `postgresUrl`, `redisUrl`, `s3` and `runLabel`.
+ * `export default (project) => provideServers(project, "wf_cli")`.
  */
 export async function provideServers(
   project: TestProject,
@@ -68,7 +92,7 @@ export async function provideServers(
   const redis = await findRedis();
   const s3 = await findS3();
   await ensureBucket(s3.config);
-  const runLabel = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const runLabel = newRunLabel(prefix);
   project.provide("postgresUrl", postgres.url);
   project.provide("redisUrl", redis.url);
   project.provide("s3", s3.config);

@@ -1,0 +1,19 @@
+export type {
+  ActionRequest,
+  ActionResult,
+  BranchView,
+  DiffView,
+  RunView,
+  StateChange,
+  StatusCounts,
+  StepSummary,
+  StepView,
+} from "./api-types.js";
+export type { WorkflowModuleDefinition } from "./definitions.js";
+export {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  type Inspector,
+  type InspectorOptions,
+  startInspector,
+} from "./start-inspector.js";

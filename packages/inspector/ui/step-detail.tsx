@@ -1,0 +1,72 @@
+/** What happened at a step: the answers given, the pending question, the error and its stack. */
+import type { StepRecord } from "@wf/core";
+import type { ReactNode } from "react";
+import { formatTime, preview, StatusBadge } from "./common.tsx";
+
+export function StepFacts({ record, answerForm }: { record: StepRecord; answerForm: ReactNode }) {
+  const inputs = Object.entries(record.inputs);
+  return (
+    <div className="step-facts" data-testid="step-facts">
+      <dl className="facts">
+        <dt>Step</dt>
+        <dd>
+          #{record.step} <StatusBadge status={record.status} />
+        </dd>
+        <dt>Ran</dt>
+        <dd className="mono">{record.previousNodeId ?? "(start)"}</dd>
+        <dt>Next</dt>
+        <dd className="mono">{record.nextNodeId ?? "—"}</dd>
+        <dt>Parent</dt>
+        <dd>{record.parent === null ? "—" : `#${record.parent}`}</dd>
+        <dt>At</dt>
+        <dd>{formatTime(record.createdAt)}</dd>
+        {record.runId ? (
+          <>
+            <dt>Stored in</dt>
+            <dd className="mono">{record.runId}</dd>
+          </>
+        ) : null}
+      </dl>
+      {inputs.length > 0 ? (
+        <div className="card">
+          <h3>Inputs answered</h3>
+          <ul className="inputs">
+            {inputs.map(([requestId, value]) => (
+              <li key={requestId}>
+                <code>{requestId}</code> = <code>{preview(value, 200)}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {record.awaitingInput ? (
+        <div className="card question" data-testid="question">
+          <h3>Waiting for input</h3>
+          <p className="prompt">{record.awaitingInput.prompt}</p>
+          <p className="muted">
+            request id <code>{record.awaitingInput.requestId}</code> · node{" "}
+            <code>{record.awaitingInput.nodeId}</code>
+          </p>
+          {record.awaitingInput.options ? (
+            <p className="muted">
+              options:{" "}
+              {record.awaitingInput.options.map((option) => preview(option, 40)).join(", ")}
+            </p>
+          ) : null}
+          {answerForm}
+        </div>
+      ) : null}
+      {record.error ? (
+        <div className="card failure" data-testid="step-error">
+          <h3>
+            {record.error.name}
+            {record.error.code ? <code> {record.error.code}</code> : null}
+            {record.error.nodeId ? <span className="muted"> in {record.error.nodeId}</span> : null}
+          </h3>
+          <p>{record.error.message}</p>
+          {record.error.stack ? <pre className="stack">{record.error.stack}</pre> : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
