@@ -1,4 +1,7 @@
+import type { BytesResult } from "./bytes.js";
+import type { ConcurrencyResult } from "./concurrency.js";
 import type { BenchResult } from "./measure.js";
+import type { PeerResult } from "./peers.js";
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : "-");
 const ratio = (a: number, b: number) =>
@@ -50,10 +53,60 @@ export function formatTable(results: BenchResult[]): string {
     String(r.bytesPerStep),
     r.requestsPerStep === null ? "-" : r.requestsPerStep.toFixed(2),
   ]);
+  return alignColumns(header, rows);
+}
+
+/** Columns right-aligned under their headers, with a rule below the header. */
+function alignColumns(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
   );
   const line = (cells: string[]) =>
     cells.map((cell, i) => cell.padStart(widths[i] as number)).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** A plain-text table of the concurrency measurement: throughput of K runs against K raw writers. */
+export function formatConcurrencyTable(results: ConcurrencyResult[]): string {
+  const header = ["target", "runs (K)", "pool", "steps/s", "raw writes/s", "steps/raw"];
+  const rows = results.map((r) => [
+    r.target,
+    String(r.runs),
+    String(r.connections),
+    r.stepsPerSecond.toFixed(0),
+    r.rawPerSecond.toFixed(0),
+    ratio(r.stepsPerSecond, r.rawPerSecond),
+  ]);
+  return alignColumns(header, rows);
+}
+
+/** The peers' table: ms per step of each system's loop, and how many times @wf's each one takes. */
+export function formatPeersTable(results: PeerResult[]): string {
+  const header = ["system", "steps", "ms/step", "x @wf"];
+  const rows = results.map((r) => {
+    const wf = results.find((other) => other.steps === r.steps && other.system.startsWith("@wf"));
+    return [
+      r.system,
+      String(r.steps),
+      ms(r.msPerStep),
+      wf ? ratio(r.msPerStep, wf.msPerStep) : "-",
+    ];
+  });
+  return alignColumns(header, rows);
+}
+
+const bytes = (value: number | null) => (value === null ? "-" : String(value));
+
+/** The bytes table: what each store keeps per step at each state size, beside a delta record. */
+export function formatBytesTable(results: BytesResult[]): string {
+  const header = ["target", "state", "stored/step", "record", "delta record", "delta saves"];
+  const rows = results.map((r) => [
+    r.target,
+    String(r.stateBytes),
+    bytes(r.storedPerStep),
+    String(r.recordBytes),
+    String(r.deltaBytes),
+    `${(100 * (1 - r.deltaBytes / r.recordBytes)).toFixed(1)}%`,
+  ]);
+  return alignColumns(header, rows);
 }

@@ -10,7 +10,16 @@ export interface BenchTarget {
   /** Row label, e.g. "fs", "postgres". */
   name: string;
   /** Opens a store on an empty namespace; `close` also removes what the run wrote. */
-  open(): Promise<OpenedTarget>;
+  open(options?: OpenOptions): Promise<OpenedTarget>;
+}
+
+export interface OpenOptions {
+  /**
+   * Connections of one pool that the store and the raw writes share (the
+   * concurrency measurement). Without it each gets its own connection, as a
+   * lone writer would. Backends without a pool ignore it.
+   */
+  connections?: number;
 }
 
 export interface OpenedTarget {

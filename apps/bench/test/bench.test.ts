@@ -28,6 +28,12 @@ describe("bench", () => {
         "5",
         "--lookups",
         "3",
+        "--concurrency",
+        "4",
+        "--rounds",
+        "2",
+        "--bytes",
+        "1024,4096",
         "--json",
       ],
       { encoding: "utf8", timeout: 60_000 },
@@ -36,6 +42,9 @@ describe("bench", () => {
     expect(result.stderr).toContain("fs: history 40/40");
     const report = JSON.parse(result.stdout) as {
       results: Record<string, unknown>[];
+      concurrency: Record<string, unknown>[];
+      bytes: Record<string, unknown>[];
+      peers: unknown[];
       failures: unknown[];
     };
     expect(report.failures).toEqual([]);
@@ -51,6 +60,33 @@ describe("bench", () => {
       });
       expect(row.bytesPerStep).toBeGreaterThan(1024);
     }
+    // K runs at once against K raw writers, per target.
+    expect(report.concurrency).toEqual(
+      ["memory", "fs"].map((target) => ({
+        target,
+        runs: 4,
+        connections: 10,
+        stepsPerSecond: expect.any(Number),
+        rawPerSecond: expect.any(Number),
+      })),
+    );
+    // Bytes per step at each state size, per target; fs can tell what it keeps, memory cannot.
+    expect(report.bytes.map((row) => [row.target, row.stateBytes])).toEqual([
+      ["memory", 1024],
+      ["memory", 4096],
+      ["fs", 1024],
+      ["fs", 4096],
+    ]);
+    for (const row of report.bytes) {
+      const { recordBytes, deltaBytes, storedPerStep } = row as Record<string, number | null>;
+      expect(recordBytes).toBeGreaterThan(row.stateBytes as number);
+      // The delta leaves the unchanged payload out.
+      expect(deltaBytes).toBeLessThanOrEqual((recordBytes as number) - (row.stateBytes as number));
+      if (row.target === "fs") expect(storedPerStep).toBeGreaterThan(row.stateBytes as number);
+      else expect(storedPerStep).toBeNull();
+    }
+    // The peers run on PostgreSQL, which these targets do not include.
+    expect(report.peers).toEqual([]);
     const table = formatTable(report.results as never);
     expect(table.split("\n")[0]).toContain("append/raw");
     expect(table).toMatch(/\n\s+fs\s/);

@@ -1,14 +1,18 @@
 import pg from "pg";
 import { ConnectTimeoutError, isConnectionLost } from "./driver-errors.js";
 import { CLIENT_TIMEOUT_GRACE_MS, type PostgresStorageOptions, type Settings } from "./options.js";
+import type { Statement } from "./statements.js";
 
 const APPLICATION_NAME = "wf-storage-postgres";
 
 /** What a statement run through `Connection` can send: text and parameters only. */
 export type Values = readonly unknown[];
 
+/** SQL text (sent unnamed, planned on every call), or a named prepared statement. */
+export type Sql = string | Statement;
+
 export interface QueryRunner {
-  query<Row extends pg.QueryResultRow>(text: string, values?: Values): Promise<Row[]>;
+  query<Row extends pg.QueryResultRow>(sql: Sql, values?: Values): Promise<Row[]>;
 }
 
 /**
@@ -62,9 +66,14 @@ export class Connection {
     this.#owned = true;
   }
 
+  /** Most connections the pool opens: the store's own setting, or a handed pool's `max` (pg's default 10). */
+  get size(): number {
+    return this.#owned ? this.#settings.maxConnections : (this.#pool.options.max ?? 10);
+  }
+
   /** Runs one statement on a pooled connection. */
-  async query<Row extends pg.QueryResultRow>(text: string, values: Values = []): Promise<Row[]> {
-    return this.withClient((client) => client.query<Row>(text, values));
+  async query<Row extends pg.QueryResultRow>(sql: Sql, values: Values = []): Promise<Row[]> {
+    return this.withClient((client) => client.query<Row>(sql, values));
   }
 
   /** Runs `work` on one connection (for transactions), returning it to the pool after. */
@@ -79,10 +88,10 @@ export class Connection {
     };
     client.on("error", onError);
     const runner: QueryRunner = {
-      query: async <Row extends pg.QueryResultRow>(text: string, values: Values = []) => {
+      query: async <Row extends pg.QueryResultRow>(sql: Sql, values: Values = []) => {
         // pg honours a per-query query_timeout its types do not declare.
         const query: pg.QueryConfig & { query_timeout: number } = {
-          text,
+          ...(typeof sql === "string" ? { text: sql } : sql),
           values: values as unknown[],
           query_timeout: this.#settings.queryTimeoutMillis + CLIENT_TIMEOUT_GRACE_MS,
         };

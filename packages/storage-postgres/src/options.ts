@@ -1,4 +1,4 @@
-import { maskPassword } from "@wf/core";
+import { maskPassword } from "@wf/core/storage";
 import type { Pool, PoolConfig } from "pg";
 
 export interface PostgresStorageOptions {

@@ -1,20 +1,10 @@
 import {
-  assertRunIds,
   assertValidId,
   CorruptRecordError,
-  checkFromUrlOptions,
-  checkListOptions,
-  checkOptions,
   type DamagedRun,
-  decodeCursor,
-  encodeCursor,
-  isRunPosition,
-  isStepPosition,
-  isTextPosition,
   type JsonValue,
   type ListRunsOptions,
   type ListStepsOptions,
-  MAX_PAGE_SIZE,
   type Page,
   RunExistsError,
   type RunMetadata,
@@ -28,8 +18,21 @@ import {
   StorageMisconfiguredError,
   type WorkflowStorage,
 } from "@wf/core";
+import {
+  assertRunIds,
+  checkFromUrlOptions,
+  checkListOptions,
+  checkOptions,
+  decodeCursor,
+  encodeCursor,
+  isRunPosition,
+  isStepPosition,
+  isTextPosition,
+  MAX_PAGE_SIZE,
+} from "@wf/core/storage";
 import { Connection } from "./connection.js";
 import { asStorageError, STORAGE_NAME } from "./driver-errors.js";
+import { GroupCommit, type Outcome, type Queued } from "./group-commit.js";
 import { assertKnownVersion, migrate, schemaVersion } from "./migrate.js";
 import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import {
@@ -46,6 +49,10 @@ import { type Statements, statementsFor } from "./statements.js";
 import { isStorableText } from "./storable-text.js";
 
 const UNIQUE_VIOLATION = "23505";
+const DEADLOCK_DETECTED = "40P01";
+/** Most appends one group statement carries, and most record bytes (a larger record goes alone). */
+const GROUP_ITEMS = 64;
+const GROUP_BYTES = 1 << 20;
 /** Step numbers live in `integer` columns. */
 const MAX_STEP = 2_147_483_647;
 /**
@@ -59,11 +66,19 @@ const SCAN_BUDGET = MAX_PAGE_SIZE;
 /** A `runs` row as the listings read it. */
 type ListedRun = RunRow & { run_id: string; created_at: string };
 
+/** An append on its way: the record and its JSON text, serialised once. */
+interface PendingAppend extends Queued {
+  record: StepRecord;
+  json: string;
+}
+
 /**
  * The journal in PostgreSQL: a `runs` row per run and a `steps` row per
  * record, in one schema. Each write is a single statement, so it commits
  * whole or not at all; the conditional append is an UPDATE of the head from
- * n-1 to n feeding the INSERT of step n. See README.md for the schema.
+ * n-1 to n feeding the INSERT of step n. Appends that arrive while every
+ * connection is busy go out together, each keeping its own condition
+ * (group-commit.ts). See README.md for the schema.
  */
 export class PostgresStorage implements WorkflowStorage {
   readonly capabilities: StorageCapabilities = { persistent: true, retention: false };
@@ -73,6 +88,7 @@ export class PostgresStorage implements WorkflowStorage {
   readonly #quoted: string;
   readonly #sql: Statements;
   readonly #connection: Connection;
+  readonly #appends: GroupCommit<PendingAppend>;
   #ready: Promise<void> | undefined;
   #closed = false;
 
@@ -87,6 +103,10 @@ export class PostgresStorage implements WorkflowStorage {
     this.#quoted = quoteSchema(this.schema);
     this.#sql = statementsFor(this.#quoted);
     this.#connection = new Connection(options, this.#settings);
+    this.#appends = new GroupCommit(
+      { inFlight: this.#connection.size, items: GROUP_ITEMS, bytes: GROUP_BYTES },
+      (appends) => this.#sendAppends(appends),
+    );
   }
 
   /**
@@ -155,31 +175,85 @@ export class PostgresStorage implements WorkflowStorage {
     assertRunIds(workflowId, runId);
     await this.#operation(async () => {
       // A step number no head can precede cannot be appended; only say why.
-      if (isStepNumber(step) && step >= 1) {
-        const values = [
-          workflowId,
-          runId,
-          step,
-          record.status,
-          record.createdAt,
-          JSON.stringify(record),
-        ];
-        try {
-          const rows = await this.#connection.query(this.#sql.appendStep, values);
-          if (rows.length === 1) return;
-        } catch (error) {
-          // The primary key caught what the head check should have: still a conflict.
-          if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-        }
-      }
+      if (!isStepNumber(step) || step < 1) throw await this.#whyNotAppended(record);
+      const json = JSON.stringify(record);
+      await this.#appends.submit({
+        record,
+        json,
+        runKey: `${workflowId}/${runId}`,
+        bytes: json.length,
+      });
+    });
+  }
+
+  /**
+   * One outcome per append, in order. A lone append is one appendStep
+   * statement; a group is one appendSteps statement, after which each
+   * append that did not go in learns why on its own.
+   */
+  async #sendAppends(appends: PendingAppend[]): Promise<Outcome[]> {
+    if (appends.length === 1) return [await this.#appendAlone(appends[0] as PendingAppend)];
+    const sorted = [...appends].sort((a, b) =>
+      a.runKey < b.runKey ? -1 : a.runKey > b.runKey ? 1 : 0,
+    );
+    let rows: { workflow_id: string; run_id: string }[];
+    try {
+      rows = await this.#connection.query(this.#sql.appendSteps, [
+        sorted.map((append) => append.record.workflowId),
+        sorted.map((append) => append.record.runId),
+        sorted.map((append) => append.record.step),
+        sorted.map((append) => append.record.status),
+        sorted.map((append) => append.record.createdAt),
+        sorted.map((append) => append.json),
+      ]);
+    } catch (error) {
+      // A duplicate key (the backstop of a damaged head) or a deadlock with
+      // another group fails the whole statement, which therefore wrote
+      // nothing: each append goes again alone, to get its own answer.
+      const code = (error as { code?: string }).code;
+      if (code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw error;
+      return Promise.all(appends.map((append) => this.#appendAlone(append)));
+    }
+    const stored = new Set(rows.map((row) => `${row.workflow_id}/${row.run_id}`));
+    return Promise.all(
+      appends.map((append) =>
+        stored.has(append.runKey) ? undefined : this.#whyNotAppended(append.record),
+      ),
+    );
+  }
+
+  async #appendAlone({ record, json }: PendingAppend): Promise<Outcome> {
+    const values = [
+      record.workflowId,
+      record.runId,
+      record.step,
+      record.status,
+      record.createdAt,
+      json,
+    ];
+    try {
+      const rows = await this.#connection.query(this.#sql.appendStep, values);
+      if (rows.length === 1) return undefined;
+    } catch (error) {
+      // The primary key caught what the head check should have: still a conflict.
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) return error as Error;
+    }
+    return this.#whyNotAppended(record);
+  }
+
+  /** After an append that stored nothing: RUN_NOT_FOUND or STEP_CONFLICT (or why neither could be told). */
+  async #whyNotAppended({ workflowId, runId, step }: StepRecord): Promise<Error> {
+    try {
       const heads = await this.#connection.query<{ head_step: number }>(this.#sql.headStep, [
         workflowId,
         runId,
       ]);
       const head = heads[0];
-      if (!head) throw new RunNotFoundError(workflowId, runId);
-      throw new StepConflictError(workflowId, runId, step, head.head_step);
-    });
+      if (!head) return new RunNotFoundError(workflowId, runId);
+      return new StepConflictError(workflowId, runId, step, head.head_step);
+    } catch (error) {
+      return error as Error;
+    }
   }
 
   async getRun(workflowId: string, runId: string): Promise<RunMetadata> {

@@ -1,11 +1,5 @@
-import {
-  checkRunMetadata,
-  checkStepRecord,
-  parseRecordJson,
-  type RunMetadata,
-  type RunStatus,
-  type StepRecord,
-} from "@wf/core";
+import type { RunMetadata, RunStatus, StepRecord } from "@wf/core";
+import { checkRunMetadata, checkStepRecord, parseRecordJson } from "@wf/core/storage";
 
 /** The columns of a `runs` row that, with the stored JSON, make a RunMetadata. */
 export interface RunRow {

@@ -1,12 +1,36 @@
+import { createHash } from "node:crypto";
+
+/**
+ * A statement the server parses and plans once per connection (a named
+ * prepared statement) and then only binds and executes: planning the
+ * append's UPDATE-and-INSERT cost more than executing it. The name is a hash
+ * of the text, so stores on different schemas sharing one pool never reuse
+ * each other's names. Only the writes that reach rows by primary key are
+ * named: the server may settle on one generic plan for a named statement,
+ * built from the statistics of that moment, and for a read joining a run to
+ * its steps a plan made while the tables were empty scans every step of the
+ * run. Other statements are planned on each call, for their own parameters.
+ */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+function prepared(text: string): Statement {
+  return { name: `wf_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`, text };
+}
+
 /**
  * Every statement the store runs, for one schema (a quoted identifier, the
  * only thing spliced into the text). Ids, step numbers and records are
  * always parameters.
  */
 export interface Statements {
-  createRun: string;
-  appendStep: string;
-  headStep: string;
+  createRun: Statement;
+  appendStep: Statement;
+  /** Unnamed: planned for each group, whose size varies; the plan costs little per append. */
+  appendSteps: string;
+  headStep: Statement;
   getRun: string;
   getStep: string;
   getLatestStep: string;
@@ -14,7 +38,7 @@ export interface Statements {
   listRuns(after: boolean): string;
   listRunsWithStatus(after: boolean): string;
   listWorkflows(after: boolean): string;
-  deleteRun: string;
+  deleteRun: Statement;
 }
 
 /** Columns that, with the stored JSON, make a RunMetadata. */
@@ -25,7 +49,7 @@ export function statementsFor(s: string): Statements {
     // One statement, so one transaction: the run row and its first step are
     // written together or not at all. ON CONFLICT makes a racing create of
     // the same id wait for the winner, then insert nothing.
-    createRun: `
+    createRun: prepared(`
       WITH created AS (
         INSERT INTO ${s}.runs
           (workflow_id, run_id, created_at, updated_at, status, head_step, metadata)
@@ -35,14 +59,14 @@ export function statementsFor(s: string): Statements {
       )
       INSERT INTO ${s}.steps (workflow_id, run_id, step, record)
       SELECT workflow_id, run_id, $6::integer, $8 FROM created
-      RETURNING step`,
+      RETURNING step`),
 
     // The conditional append, in one statement: the head moves from n-1 to n
     // and step n is inserted only if that UPDATE matched. A racing writer
     // blocks on the row lock, re-reads the row once the winner commits, finds
     // head = n and matches nothing, so it inserts nothing. The primary key
     // on steps is the backstop against a duplicate.
-    appendStep: `
+    appendStep: prepared(`
       WITH advanced AS (
         UPDATE ${s}.runs
         SET head_step = $3::integer, status = $4, updated_at = $5
@@ -51,10 +75,34 @@ export function statementsFor(s: string): Statements {
       )
       INSERT INTO ${s}.steps (workflow_id, run_id, step, record)
       SELECT workflow_id, run_id, $3::integer, $6 FROM advanced
-      RETURNING step`,
+      RETURNING step`),
+
+    // Several appends to distinct runs, each with appendStep's own condition,
+    // in one statement and one commit. Parameters are parallel arrays, sorted
+    // by run, so that groups sharing runs mostly lock them in one order (the
+    // store sends a group that deadlocked anyway again, one append at a time).
+    // A run whose head is not step - 1 matches nothing in the UPDATE, so its
+    // step is not inserted and is missing from the rows returned, while the
+    // others go in.
+    appendSteps: `
+      WITH appended AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[])
+          AS appended (workflow_id, run_id, step, status, updated_at, record)
+      ),
+      advanced AS (
+        UPDATE ${s}.runs
+        SET head_step = appended.step, status = appended.status, updated_at = appended.updated_at
+        FROM appended
+        WHERE runs.workflow_id = appended.workflow_id AND runs.run_id = appended.run_id
+          AND runs.head_step = appended.step - 1
+        RETURNING runs.workflow_id, runs.run_id, appended.step, appended.record
+      )
+      INSERT INTO ${s}.steps (workflow_id, run_id, step, record)
+      SELECT workflow_id, run_id, step, record FROM advanced
+      RETURNING workflow_id, run_id`,
 
     // After an append matched nothing: RUN_NOT_FOUND or STEP_CONFLICT?
-    headStep: `SELECT head_step FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
+    headStep: prepared(`SELECT head_step FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`),
 
     getRun: `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2`,
 
@@ -154,6 +202,8 @@ export function statementsFor(s: string): Statements {
     },
 
     // Steps go with the run through ON DELETE CASCADE, in this statement's transaction.
-    deleteRun: `DELETE FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2 RETURNING run_id`,
+    deleteRun: prepared(
+      `DELETE FROM ${s}.runs WHERE workflow_id = $1 AND run_id = $2 RETURNING run_id`,
+    ),
   };
 }

@@ -7,19 +7,29 @@ import type { BenchTarget } from "../target.js";
 /**
  * PostgresStorage on the test server (WF_TEST_POSTGRES_URL, 127.0.0.1:5432
  * or a private cluster) in a fresh schema. Baseline: one INSERT of the same
- * JSON text into a scratch table in that schema, over one pg connection.
- * Neither side sets synchronous_commit, so both commit with the server's
- * setting (reported in the progress line) and wait for the same WAL flush;
- * a step is one statement too (UPDATE of the head feeding the INSERT).
+ * JSON text into a scratch table in that schema, over one pg connection (or,
+ * with `connections`, over the pool the store uses too, as concurrent
+ * single-row INSERTs). Neither side sets synchronous_commit, so both commit
+ * with the server's setting (reported in the progress line) and wait for the
+ * same WAL flush; a step is one statement too (UPDATE of the head feeding
+ * the INSERT).
  */
 export const target: BenchTarget = {
   name: "postgres",
-  async open() {
+  async open({ connections } = {}) {
     const server = await findPostgres();
     const schema = `wf_bench_${randomBytes(4).toString("hex")}`;
     const quoted = `"${schema}"`;
-    const storage = new PostgresStorage({ connectionString: server.url, schema });
+    const pool =
+      connections === undefined
+        ? undefined
+        : new pg.Pool({ connectionString: server.url, max: connections });
+    pool?.on("error", () => {});
+    const storage = pool
+      ? new PostgresStorage({ pool, schema })
+      : new PostgresStorage({ connectionString: server.url, schema });
     const baseline = new pg.Client({ connectionString: server.url });
+    const raw = pool ?? baseline;
     try {
       await storage.migrate();
       await baseline.connect();
@@ -33,6 +43,7 @@ export const target: BenchTarget = {
       process.stderr.write(`  postgres: synchronous_commit = ${rows[0]?.synchronous_commit}\n`);
     } catch (error) {
       await storage.close();
+      await pool?.end();
       await baseline.end().catch(() => {});
       await server.stop();
       throw error;
@@ -40,10 +51,7 @@ export const target: BenchTarget = {
     return {
       storage,
       async baselineWrite(bytes, i) {
-        await baseline.query(`INSERT INTO ${quoted}.baseline (i, record) VALUES ($1, $2)`, [
-          i,
-          bytes,
-        ]);
+        await raw.query(`INSERT INTO ${quoted}.baseline (i, record) VALUES ($1, $2)`, [i, bytes]);
       },
       async bytesStored() {
         // pg_column_size is the size as stored: after TOAST compression, before page overhead.
@@ -55,6 +63,7 @@ export const target: BenchTarget = {
       },
       async close() {
         await storage.close();
+        await pool?.end();
         try {
           await baseline.query(`DROP SCHEMA ${quoted} CASCADE`);
         } finally {

@@ -22,6 +22,25 @@ export const target: BenchTarget = {
       async baselineWrite(bytes, i) {
         await client.set(`${namespace}raw:${i}`, bytes);
       },
+      async bytesStored() {
+        // MEMORY USAGE with SAMPLES 0 measures every field of a hash: the server's own accounting.
+        let total = 0;
+        let cursor = "0";
+        do {
+          const [next, keys] = await client.scan(
+            cursor,
+            "MATCH",
+            `${namespace}store:*`,
+            "COUNT",
+            1000,
+          );
+          for (const key of keys) {
+            total += Number((await client.memory("USAGE", key, "SAMPLES", 0)) ?? 0);
+          }
+          cursor = next;
+        } while (cursor !== "0");
+        return total;
+      },
       async close() {
         await storage.close();
         try {

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { DeleteObjectsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { S3Storage } from "@wf/storage-s3";
 import { findS3 } from "@wf/test-services/s3";
 import type { BenchTarget } from "../target.js";
@@ -45,6 +50,25 @@ export const target: BenchTarget = {
         await client.send(
           new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: bytes, IfNoneMatch: "*" }),
         );
+      },
+      async bytesStored() {
+        // The objects' sizes under the store's prefix (the baseline's objects excluded).
+        let total = 0;
+        let token: string | undefined;
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: config.bucket,
+              Prefix: prefix,
+              ContinuationToken: token,
+            }),
+          );
+          for (const object of page.Contents ?? []) {
+            if (!object.Key?.startsWith(`${prefix}baseline/`)) total += object.Size ?? 0;
+          }
+          token = page.NextContinuationToken;
+        } while (token);
+        return total;
       },
       requests: () => storage.requestsSent,
       async close() {
