@@ -1,0 +1,2 @@
+export { BullMQQueue } from "./bullmq-queue.js";
+export type { BullMQQueueOptions } from "./options.js";

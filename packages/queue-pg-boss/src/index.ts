@@ -1,0 +1,2 @@
+export type { PgBossQueueOptions } from "./options.js";
+export { PgBossQueue } from "./pg-boss-queue.js";

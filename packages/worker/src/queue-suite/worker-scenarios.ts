@@ -1,0 +1,249 @@
+// The worker and client on the binding's real server and a real store: runs
+// started, answered and waited for through the queue; idempotency keys;
+// retries through delayed jobs; dead-lettered jobs surfaced by wait; a
+// graceful close under load; the recovery sweep. Each test asserts what the
+// journal holds, not only what the calls returned.
+import { Node, type StepRecord, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { WorkflowClient } from "../client.js";
+import type { RunQueue } from "../queue.js";
+import { Worker, type WorkerOptions } from "../worker.js";
+import { uniqueId, until } from "./waiting.js";
+import { Ask, chain, Flaky, Visit } from "./workflows.js";
+
+export interface WorkerScenarioOptions {
+  name: string;
+  /** A fresh queue no other test uses, on the real server. */
+  createQueue(): Promise<RunQueue>;
+  /** A store on the real server (tests use unique workflow ids). */
+  createStorage(): Promise<WorkflowStorage>;
+}
+
+/** Every stored record of a run, ascending. */
+export async function storedSteps(
+  storage: WorkflowStorage,
+  workflowId: string,
+  runId: string,
+): Promise<StepRecord[]> {
+  const steps: StepRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await storage.listSteps(workflowId, runId, { cursor, limit: 1000 });
+    steps.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return steps;
+}
+
+export function workerScenariosSuite(options: WorkerScenarioOptions): void {
+  describe(`worker scenarios: ${options.name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+    const setup = async () => {
+      const storage = await options.createStorage();
+      const queue = await options.createQueue();
+      cleanups.push(() => storage.close());
+      cleanups.push(() => queue.close());
+      const client = new WorkflowClient({ storage, queue, pollIntervalMs: 20 });
+      const worker = async (extra: Partial<WorkerOptions> & Pick<WorkerOptions, "workflows">) => {
+        const started = new Worker({ storage, queue, concurrency: 4, ...extra });
+        await started.start();
+        cleanups.push(() => started.close());
+        return started;
+      };
+      return { storage, queue, client, worker };
+    };
+
+    it("a started run completes through the queue, each step journalled once", async () => {
+      const { storage, client, worker } = await setup();
+      const workflow = chain(uniqueId("chain"), 7);
+      const logged: { level: string; fields: object; message?: string }[] = [];
+      const record = (level: string) => (fields: object, message?: string) =>
+        logged.push({ level, fields, message });
+      const logger = {
+        debug: record("debug"),
+        info: record("info"),
+        warn: record("warn"),
+        error: record("error"),
+      };
+      const started = await worker({ workflows: [workflow], stepsPerJob: 3, logger });
+      const appended: number[] = [];
+      started.on("stepAppended", ({ step }) => appended.push(step));
+      const { runId } = await client.start(workflow.workflowId, { initialState: { n: 1 } });
+      expect(await client.wait(workflow.workflowId, runId)).toBe("completed");
+      expect(appended).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(logged).toContainEqual({
+        level: "info",
+        fields: { workflowId: workflow.workflowId, runId, step: 7 },
+        message: "run completed",
+      });
+      const steps = await storedSteps(storage, workflow.workflowId, runId);
+      expect(steps.map((record) => record.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(steps.at(-1)?.shared).toEqual({
+        n: 1,
+        visited: ["a0", "a1", "a2", "a3", "a4", "a5", "a6"],
+      });
+    });
+
+    it("two starts with one idempotencyKey give one run", async () => {
+      const { storage, client, worker } = await setup();
+      const workflow = chain(uniqueId("idem"), 2);
+      const first = await client.start(workflow.workflowId, { idempotencyKey: "order-42" });
+      const second = await client.start(workflow.workflowId, { idempotencyKey: "order-42" });
+      expect(second.runId).toBe(first.runId);
+      await worker({ workflows: [workflow] });
+      expect(await client.wait(workflow.workflowId, first.runId)).toBe("completed");
+      // Once more after the run completed: still the same run, nothing appended.
+      const third = await client.start(workflow.workflowId, { idempotencyKey: "order-42" });
+      expect(third.runId).toBe(first.runId);
+      expect(await client.wait(workflow.workflowId, third.runId)).toBe("completed");
+      const runs = await storage.listRuns(workflow.workflowId);
+      expect(runs.items.map((run) => run.runId)).toEqual([first.runId]);
+      expect((await storedSteps(storage, workflow.workflowId, first.runId)).length).toBe(3);
+    });
+
+    it("a waiting run holds no job; answer() enqueues it and the consuming step journals the answer", async () => {
+      const { storage, queue, client, worker } = await setup();
+      const workflowId = uniqueId("ask");
+      const workflow = {
+        workflowId,
+        nodes: [new Ask({ id: "ask" }), new Visit("after")],
+        edges: [{ from: "ask", to: "after" }],
+      };
+      await worker({ workflows: [workflow] });
+      const { runId } = await client.start(workflowId);
+      expect(await client.wait(workflowId, runId)).toBe("waiting_for_input");
+      const waiting = await storage.getRun(workflowId, runId);
+      expect((await queue.jobState(`${workflowId}/${runId}/${waiting.headStep}`)).state).toBe(
+        "absent",
+      );
+      await client.answer(workflowId, runId, { ask: "yes" });
+      expect(await client.wait(workflowId, runId)).toBe("completed");
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.map((record) => record.status)).toEqual([
+        "running",
+        "waiting_for_input",
+        "running",
+        "completed",
+      ]);
+      expect(steps[2]?.inputs).toEqual({ ask: "yes" });
+      expect(steps.at(-1)?.shared).toEqual({ approved: "yes", visited: ["after"] });
+    });
+
+    it("a failing node is retried through delayed jobs with backoff, each failure journalled", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("retry");
+      const flaky = new Flaky(2, { maxRetries: 3, retryDelayMs: 40 });
+      const scheduled: { attempt: number; delayMs: number }[] = [];
+      const started = await worker({ workflows: [{ workflowId, nodes: [flaky] }] });
+      started.on("retryScheduled", ({ attempt, delayMs }) => scheduled.push({ attempt, delayMs }));
+      const { runId } = await client.start(workflowId, { initialState: { runKey: "k" } });
+      expect(await client.wait(workflowId, runId)).toBe("completed");
+      // The engine saw no in-process retries: every failed attempt is a step of its own.
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.map((record) => record.status)).toEqual([
+        "running",
+        "failed",
+        "failed",
+        "completed",
+      ]);
+      expect(scheduled).toEqual([
+        { attempt: 1, delayMs: 40 },
+        { attempt: 2, delayMs: 80 },
+      ]);
+      expect(flaky.fallbacks).toBe(0);
+    });
+
+    it("a node out of retries leaves the run failed and wait() reports failed", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("exhausted");
+      const flaky = new Flaky(99, { maxRetries: 1, retryDelayMs: 10 });
+      await worker({ workflows: [{ workflowId, nodes: [flaky] }] });
+      const { runId } = await client.start(workflowId, { initialState: { runKey: "k" } });
+      expect(await client.wait(workflowId, runId)).toBe("failed");
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.map((record) => record.status)).toEqual(["running", "failed", "failed"]);
+      expect(steps.at(-1)?.error?.message).toBe("attempt 2 failed");
+      expect(flaky.fallbacks).toBe(1);
+    });
+
+    it("a worker without the workflow dead-letters the job, and wait() says why", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("unknown");
+      await worker({ workflows: [chain(uniqueId("other"), 1)] });
+      const { runId } = await client.start(workflowId);
+      await expect(client.wait(workflowId, runId)).rejects.toMatchObject({
+        code: "JOB_DEAD_LETTERED",
+        message: expect.stringContaining(`has no workflow "${workflowId}"`),
+      });
+      expect((await storage.listRuns(workflowId)).items).toEqual([]);
+    });
+
+    it("a changed definition dead-letters the job with `Cannot resume:`, surfaced by wait()", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("changed");
+      const before = {
+        workflowId,
+        nodes: [new Ask({ id: "ask" }), new Visit("after")],
+        edges: [{ from: "ask", to: "after" }],
+      };
+      const old = await worker({ workflows: [before] });
+      const { runId } = await client.start(workflowId);
+      expect(await client.wait(workflowId, runId)).toBe("waiting_for_input");
+      await old.close();
+      class Renamed extends Node {}
+      const after = {
+        workflowId,
+        nodes: [new Renamed({ id: "ask" }), new Visit("after")],
+        edges: [{ from: "ask", to: "after" }],
+      };
+      await worker({ workflows: [after] });
+      await client.answer(workflowId, runId, { ask: "yes" });
+      const error = await client.wait(workflowId, runId).catch((caught: Error) => caught);
+      expect(error).toMatchObject({ code: "JOB_DEAD_LETTERED" });
+      expect((error as Error).message).toContain("Cannot resume:");
+      expect((await storage.getRun(workflowId, runId)).headStep).toBe(1);
+    });
+
+    it("close() under load loses nothing and runs nothing twice", async () => {
+      const { storage, client, worker } = await setup();
+      const executions = new Map<string, number>();
+      const workflow = chain(uniqueId("load"), 6, executions);
+      const first = await worker({ workflows: [workflow], stepsPerJob: 2 });
+      let appended = 0;
+      first.on("stepAppended", () => {
+        appended += 1;
+      });
+      const runIds: string[] = [];
+      for (let index = 0; index < 20; index++) {
+        const { runId } = await client.start(workflow.workflowId, {
+          initialState: { runKey: index },
+        });
+        runIds.push(runId);
+      }
+      await until("some steps appended", () => appended >= 20);
+      await first.close();
+      await worker({ workflows: [workflow], stepsPerJob: 2 });
+      for (const runId of runIds) {
+        expect(await client.wait(workflow.workflowId, runId)).toBe("completed");
+        const steps = await storedSteps(storage, workflow.workflowId, runId);
+        expect(steps.map((record) => record.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      }
+      expect([...executions.values()].every((count) => count === 1)).toBe(true);
+      expect(executions.size).toBe(20 * 6);
+    });
+
+    it("sweep() enqueues a running run that has no job", async () => {
+      const { storage, client, worker } = await setup();
+      const workflow = chain(uniqueId("sweep"), 3);
+      // A run created outside the queue (or whose enqueue was lost): runnable, no job.
+      const engine = await WorkflowEngine.create({ ...workflow, storage });
+      const started = await worker({ workflows: [workflow] });
+      expect(await started.sweep()).toBe(1);
+      expect(await client.wait(workflow.workflowId, engine.runId)).toBe("completed");
+      expect((await storedSteps(storage, workflow.workflowId, engine.runId)).length).toBe(4);
+    });
+  });
+}

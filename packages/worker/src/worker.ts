@@ -1,0 +1,275 @@
+import { EventEmitter } from "node:events";
+import {
+  type Edge,
+  hasErrorCode,
+  type Node,
+  type SharedState,
+  WorkflowEngine,
+  type WorkflowStorage,
+} from "@wf/core";
+import type { WorkerEventName, WorkerEvents } from "./events.js";
+import { withRunId } from "./forced-run-id.js";
+import { silentLogger, type WorkerLogger } from "./logger.js";
+import {
+  type Consumer,
+  type JobOutcome,
+  jobKey,
+  type LeasedJob,
+  type RunJob,
+  type RunQueue,
+} from "./queue.js";
+import { type RetryContext, withQueueRetries } from "./retry-nodes.js";
+
+/** A workflow as a worker runs it: the options of `WorkflowEngine.create` without storage or run id. */
+export interface WorkflowRegistration<Shared extends SharedState = SharedState> {
+  workflowId: string;
+  nodes: readonly Node<Shared>[];
+  edges?: readonly Edge<Shared>[];
+  start?: string;
+}
+
+export interface WorkerOptions {
+  /** The store runs are journalled to. */
+  storage: WorkflowStorage;
+  queue: RunQueue;
+  /** The workflows this worker runs; a job of any other workflow is dead-lettered. */
+  workflows: readonly WorkflowRegistration[];
+  /** Jobs handled at once. Default 1. */
+  concurrency?: number;
+  /** Steps run per job before the run is requeued, so long runs do not starve short ones. Default 10. */
+  stepsPerJob?: number;
+  /** A pino-compatible logger. Default: silent. */
+  logger?: WorkerLogger;
+}
+
+/**
+ * Takes run jobs from a queue and advances each run by up to `stepsPerJob`
+ * steps, then requeues it. Delivery is at least once, so a node's side
+ * effects are too; the journal's conditional append makes each step land once.
+ */
+export class Worker {
+  readonly #storage: WorkflowStorage;
+  readonly #queue: RunQueue;
+  readonly #workflows: ReadonlyMap<string, WorkflowRegistration>;
+  readonly #concurrency: number;
+  readonly #stepsPerJob: number;
+  readonly #logger: WorkerLogger;
+  readonly #events = new EventEmitter();
+  #consumer: Consumer | null = null;
+  #closing = false;
+
+  constructor(options: WorkerOptions) {
+    this.#storage = options.storage;
+    this.#queue = options.queue;
+    const workflows = new Map<string, WorkflowRegistration>();
+    for (const workflow of options.workflows) {
+      if (workflows.has(workflow.workflowId)) {
+        throw new TypeError(`Two workflows have the id ${JSON.stringify(workflow.workflowId)}.`);
+      }
+      workflows.set(workflow.workflowId, workflow);
+    }
+    this.#workflows = workflows;
+    this.#concurrency = positiveInteger("concurrency", options.concurrency ?? 1);
+    this.#stepsPerJob = positiveInteger("stepsPerJob", options.stepsPerJob ?? 10);
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  on<E extends WorkerEventName>(event: E, listener: (payload: WorkerEvents[E]) => void): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  off<E extends WorkerEventName>(event: E, listener: (payload: WorkerEvents[E]) => void): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Starts taking jobs. */
+  async start(): Promise<void> {
+    if (this.#consumer) throw new Error("This worker is already started.");
+    this.#closing = false;
+    this.#consumer = await this.#queue.consume({
+      concurrency: this.#concurrency,
+      handler: (job) => this.#handle(job),
+      onLeaseLost: (key) => {
+        const [workflowId = "", runId = ""] = key.split("/");
+        this.#emit("leaseLost", {
+          workflowId,
+          runId,
+          reason: "the queue reports the job's lease lost",
+        });
+        this.#logger.warn({ workflowId, runId, job: key }, "lease lost");
+      },
+    });
+  }
+
+  /** Finishes the steps in progress and leaves every other job queued for another worker. */
+  async close(): Promise<void> {
+    // Jobs in progress stop after their current step and requeue their run.
+    this.#closing = true;
+    const consumer = this.#consumer;
+    this.#consumer = null;
+    await consumer?.close();
+  }
+
+  /**
+   * Enqueues every running run of this worker's workflows at its head. A job
+   * that exists already is not duplicated (one key per run and step), so
+   * this is safe to run at any time, on any number of workers: it is what
+   * guarantees that no run stays runnable without a job after a crash
+   * between a step and its requeue by anything but a worker. Returns how
+   * many runs it enqueued.
+   */
+  async sweep(): Promise<number> {
+    let count = 0;
+    for (const workflowId of this.#workflows.keys()) {
+      let cursor: string | null = null;
+      do {
+        const page = await this.#storage.listRuns(workflowId, { status: "running", cursor });
+        for (const run of page.items) {
+          await this.#queue.enqueue({ workflowId, runId: run.runId, atStep: run.headStep });
+          count += 1;
+        }
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+    }
+    return count;
+  }
+
+  #emit<E extends WorkerEventName>(event: E, payload: WorkerEvents[E]): void {
+    this.#events.emit(event, payload);
+  }
+
+  async #handle(job: LeasedJob): Promise<JobOutcome> {
+    const { workflowId, runId } = job.data;
+    const workflow = this.#workflows.get(workflowId);
+    if (!workflow) {
+      return this.#dead(
+        job.data,
+        `this worker has no workflow ${JSON.stringify(workflowId)} (it has ${[...this.#workflows.keys()].map((id) => JSON.stringify(id)).join(", ") || "none"}). Start a worker with that workflow, then enqueue the run again.`,
+      );
+    }
+    const retry: RetryContext = {
+      attempt: job.data.attempt ?? 0,
+      schedule: async (attempt, delayMs) => {
+        // The failed step will be the run's next one: the retry job is keyed at it.
+        const atStep = (engine?.headStep ?? -1) + 1;
+        await this.#queue.enqueue({ workflowId, runId, atStep, attempt }, { delayMs });
+        this.#emit("retryScheduled", { workflowId, runId, step: atStep, attempt, delayMs });
+      },
+    };
+    const nodes = workflow.nodes.map((node) => withQueueRetries(node, retry));
+    const definition = { ...workflow, nodes };
+    let engine: WorkflowEngine | null = null;
+    try {
+      engine = await this.#open(job.data, definition);
+    } catch (error) {
+      // Retrying cannot help these: a run that fails validation, a deleted run, or a
+      // definition the engine refuses (a TypeError or RangeError naming the mistake).
+      if (
+        hasErrorCode(error, "INCOMPATIBLE_STATE") ||
+        hasErrorCode(error, "RUN_NOT_FOUND") ||
+        error instanceof TypeError ||
+        error instanceof RangeError
+      ) {
+        return this.#dead(job.data, (error as Error).message);
+      }
+      throw error;
+    }
+    return this.#advance(job.data, engine, retry);
+  }
+
+  /** The run's engine, creating the run first for a start job (a second start of one key finds it). */
+  async #open(job: RunJob, definition: WorkflowRegistration): Promise<WorkflowEngine> {
+    if (job.atStep === -1) {
+      try {
+        await WorkflowEngine.create({
+          ...definition,
+          storage: withRunId(this.#storage, job.runId),
+          initialState: job.initialState ?? {},
+        });
+      } catch (error) {
+        if (!hasErrorCode(error, "RUN_EXISTS")) throw error;
+      }
+    }
+    return WorkflowEngine.create({ ...definition, storage: this.#storage, runId: job.runId });
+  }
+
+  async #advance(job: RunJob, engine: WorkflowEngine, retry: RetryContext): Promise<JobOutcome> {
+    const { workflowId, runId } = job;
+    const run = { workflowId, runId };
+    // Answers belong to the question the run waited on when they were sent, never to a later one.
+    let input =
+      job.answers && engine.status === "waiting_for_input" && engine.headStep === job.atStep
+        ? job.answers
+        : undefined;
+    // A failed run runs again only from its retry job; any other job leaves it failed and visible.
+    if (engine.status === "failed" && job.attempt === undefined) return { kind: "done" };
+    try {
+      for (let steps = 0; steps < this.#stepsPerJob; steps++) {
+        const before = engine.headStep;
+        const more = await engine.step(input);
+        // Nothing appended: a wait without its answer, or a completed run.
+        if (engine.headStep === before) break;
+        input = undefined;
+        retry.attempt = 0;
+        this.#emit("stepAppended", { ...run, step: engine.headStep, status: engine.status });
+        if (!more || this.#closing) break;
+      }
+    } catch (error) {
+      if (hasErrorCode(error, "STEP_CONFLICT")) {
+        // Another worker advanced the run: it holds the run's job now.
+        this.#emit("leaseLost", { ...run, reason: (error as Error).message });
+        this.#logger.info({ ...run }, "another writer advanced the run; job dropped");
+        return { kind: "done" };
+      }
+      if (hasErrorCode(error, "UNEXPECTED_INPUT")) return this.#dead(job, (error as Error).message);
+      throw error;
+    }
+    return this.#after(job, engine);
+  }
+
+  async #after(job: RunJob, engine: WorkflowEngine): Promise<JobOutcome> {
+    const run = { workflowId: job.workflowId, runId: job.runId };
+    const step = engine.headStep;
+    switch (engine.status) {
+      case "running":
+        // Requeued before this job completes: a crash in between leaves two jobs, never none.
+        await this.#queue.enqueue({ ...run, atStep: step });
+        break;
+      case "waiting_for_input":
+        this.#emit("waiting", { ...run, step, requestId: engine.awaitingInput?.requestId ?? "" });
+        break;
+      case "completed":
+        this.#emit("completed", { ...run, step });
+        this.#logger.info({ ...run, step }, "run completed");
+        break;
+      case "failed": {
+        const state = await this.#queue.jobState(jobKey({ ...run, atStep: step }));
+        if (state.state !== "pending" && state.state !== "active") {
+          const message = engine.error?.message ?? "failed";
+          this.#emit("failed", { ...run, step, message });
+          this.#logger.warn({ ...run, step, error: message }, "run failed");
+        }
+        break;
+      }
+    }
+    return { kind: "done" };
+  }
+
+  #dead(job: RunJob, message: string): JobOutcome {
+    this.#emit("deadLettered", { workflowId: job.workflowId, runId: job.runId, message });
+    this.#logger.error(
+      { workflowId: job.workflowId, runId: job.runId, error: message },
+      "job dead-lettered",
+    );
+    return { kind: "dead", message };
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,61 @@
+// Options a worker refuses, and nodes whose class keeps #private fields
+// running under the worker's retry wrapper.
+import { MemoryStorage, Node } from "@wf/core";
+import { describe, expect, it } from "vitest";
+import { type RunQueue, Worker } from "../src/index.js";
+import { withQueueRetries } from "../src/retry-nodes.js";
+
+const queue: RunQueue = {
+  enqueue: async () => {},
+  consume: async () => ({ close: async () => {} }),
+  jobState: async () => ({ state: "absent" }),
+  close: async () => {},
+};
+
+class Private extends Node {
+  #calls = 0;
+  override execute(): number {
+    this.#calls += 1;
+    if (this.#calls < 2) throw new Error(`call ${this.#calls}`);
+    return this.#calls;
+  }
+}
+
+describe("worker options", () => {
+  it("refuses a concurrency or stepsPerJob that is not a positive integer", () => {
+    const storage = new MemoryStorage();
+    expect(() => new Worker({ storage, queue, workflows: [], concurrency: 0 })).toThrow(RangeError);
+    expect(() => new Worker({ storage, queue, workflows: [], stepsPerJob: 1.5 })).toThrow(
+      /stepsPerJob must be a positive integer/,
+    );
+  });
+
+  it("refuses two workflows with one id", () => {
+    const storage = new MemoryStorage();
+    const workflow = { workflowId: "w", nodes: [new Private()] };
+    expect(() => new Worker({ storage, queue, workflows: [workflow, workflow] })).toThrow(
+      /Two workflows/,
+    );
+  });
+
+  it("a wrapped node keeps its #private fields, its type and no in-process retries, and schedules a retry", async () => {
+    const node = new Private({ maxRetries: 2, retryDelayMs: 10 });
+    const scheduled: [number, number][] = [];
+    const wrapped = withQueueRetries(node, {
+      attempt: 0,
+      schedule: async (retry, delayMs) => {
+        scheduled.push([retry, delayMs]);
+      },
+    });
+    expect(wrapped.type).toBe("Private");
+    expect(wrapped.maxRetries).toBe(0);
+    expect(wrapped).toBeInstanceOf(Node);
+    const error = await (async () => wrapped.execute(undefined))().catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ message: "call 1" });
+    await expect(wrapped.execFallback(undefined, error)).rejects.toBe(error);
+    expect(scheduled).toEqual([[1, 10]]);
+    expect(wrapped.execute(undefined)).toBe(2);
+  });
+});
