@@ -179,9 +179,13 @@ export class RedisStorage implements WorkflowStorage {
     assertRunIds(workflowId, runId);
     const key = this.#keys.runKey(workflowId, runId);
     return this.#call(false, async (client) => {
-      const fields = await onKey(key, "hash", client.hmget(key, ...METADATA_FIELDS));
-      if (fields.every((field) => field === null) && !(await client.exists(key))) {
-        throw new RunNotFoundError(workflowId, runId);
+      let fields = await onKey(key, "hash", client.hmget(key, ...METADATA_FIELDS));
+      // No metadata: absent, or created (or deleted) between the two calls, or
+      // damaged. The key existing is news only if the metadata is still
+      // missing on a second read: createRun writes it all at once.
+      for (let read = 1; fields.every((field) => field === null) && read < 3; read++) {
+        if (!(await client.exists(key))) throw new RunNotFoundError(workflowId, runId);
+        fields = await onKey(key, "hash", client.hmget(key, ...METADATA_FIELDS));
       }
       return readMetadata(key, fields, { workflowId, runId });
     });
