@@ -1,24 +1,15 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Node, type WorkflowEngineOptions } from "@wf/core";
+import { Node, type WorkflowSpec } from "@wf/core";
 import { OperationalError, UsageError } from "./errors.js";
-
-/**
- * What a `--definition` module exports: the object `WorkflowEngine.create`
- * takes, without the storage and the run to continue, which `wf` supplies.
- */
-export type WorkflowModuleDefinition = Omit<
-  WorkflowEngineOptions,
-  "storage" | "runId" | "resumeFrom" | "fork"
->;
 
 const SHAPE_HELP =
   "Export the definition as `export default { workflowId, nodes, edges, start }` " +
   "(or `export const workflow = …`, or several as `export const workflows = [ … ]`).";
 
 /** Loads a module and returns every workflow definition it exports. */
-export async function loadDefinitions(path: string): Promise<WorkflowModuleDefinition[]> {
+export async function loadDefinitions(path: string): Promise<WorkflowSpec[]> {
   const file = resolve(path);
   if (!existsSync(file)) {
     throw new UsageError(`--definition ${JSON.stringify(path)}: there is no file at ${file}.`);
@@ -55,10 +46,10 @@ export async function loadDefinitions(path: string): Promise<WorkflowModuleDefin
 
 /** The definition of `workflowId` among those a module exports. */
 export function pickDefinition(
-  definitions: readonly WorkflowModuleDefinition[],
+  definitions: readonly WorkflowSpec[],
   workflowId: string,
   path: string,
-): WorkflowModuleDefinition {
+): WorkflowSpec {
   const found = definitions.find((definition) => definition.workflowId === workflowId);
   if (!found) {
     const ids = definitions.map((definition) => JSON.stringify(definition.workflowId)).join(", ");
@@ -75,7 +66,7 @@ function looksLikeDefinition(value: unknown): boolean {
   return typeof workflowId === "string" && Array.isArray(nodes) && nodes.length > 0;
 }
 
-function isDefinition(value: unknown): value is WorkflowModuleDefinition {
+function isDefinition(value: unknown): value is WorkflowSpec {
   return (
     looksLikeDefinition(value) &&
     (value as { nodes: unknown[] }).nodes.every((node) => node instanceof Node)

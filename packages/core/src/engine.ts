@@ -54,6 +54,17 @@ export interface WorkflowEngineOptions<Shared extends SharedState = SharedState>
   codec?: StateCodec<Shared>;
 }
 
+/**
+ * What defines a workflow apart from where it is journalled and which run:
+ * the options of `WorkflowEngine.create` without `storage`, `runId`,
+ * `resumeFrom` and `fork`. Definition modules (`wf --definition`), the
+ * inspector and workers take this object and add the rest per run.
+ */
+export type WorkflowSpec<Shared extends SharedState = SharedState> = Omit<
+  WorkflowEngineOptions<Shared>,
+  "storage" | "runId" | "resumeFrom" | "fork"
+>;
+
 /** What step() hands on to the next step: the answers collected so far for a waiting node. */
 type Answers = Record<string, JsonValue>;
 

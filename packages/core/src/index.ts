@@ -3,7 +3,12 @@
 // need besides (cursors, record checks, option checks) is in `@wf/core/storage`.
 export { DEFAULT_LOG_DIR } from "./default-storage.js";
 export { type Edge, WorkflowDefinition } from "./definition.js";
-export { type StateCodec, WorkflowEngine, type WorkflowEngineOptions } from "./engine.js";
+export {
+  type StateCodec,
+  WorkflowEngine,
+  type WorkflowEngineOptions,
+  type WorkflowSpec,
+} from "./engine.js";
 export {
   CorruptRecordError,
   ERROR_CODES,

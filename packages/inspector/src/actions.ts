@@ -5,6 +5,8 @@
  * to a question that is not pending with UNEXPECTED_INPUT. A resume from an
  * earlier step appends a branch; nothing is ever overwritten.
  */
+
+import type { WorkflowSpec } from "@wf/core";
 import {
   assertValidRequestId,
   type JsonValue,
@@ -12,7 +14,6 @@ import {
   type WorkflowStorage,
 } from "@wf/core";
 import type { ActionRequest, ActionResult } from "./api-types.js";
-import type { WorkflowModuleDefinition } from "./definitions.js";
 
 const ACTIONS: readonly ActionRequest["action"][] = ["step", "run", "fork", "answer"];
 
@@ -38,7 +39,7 @@ export function parseActionRequest(body: unknown): ActionRequest {
 
 export async function runAction(
   storage: WorkflowStorage,
-  definition: WorkflowModuleDefinition,
+  definition: WorkflowSpec,
   runId: string,
   request: ActionRequest,
 ): Promise<ActionResult> {

@@ -1,4 +1,6 @@
 /** The inspector's HTTP routes: the page, the read API, live updates and time travel. */
+
+import type { WorkflowSpec } from "@wf/core";
 import {
   assertValidId,
   hasErrorCode,
@@ -14,7 +16,6 @@ import { getCookie, setCookie } from "hono/cookie";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { parseActionRequest, runAction } from "./actions.js";
 import type { ApiError, DiffView, RunsView, StatusCounts } from "./api-types.js";
-import type { WorkflowModuleDefinition } from "./definitions.js";
 import type { PageFiles } from "./page-files.js";
 import {
   BranchScanner,
@@ -40,7 +41,7 @@ import {
 
 export interface AppSettings {
   storage: WorkflowStorage;
-  definitions: Map<string, WorkflowModuleDefinition>;
+  definitions: Map<string, WorkflowSpec>;
   host: string;
   token: string;
   page: PageFiles;

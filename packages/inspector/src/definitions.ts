@@ -1,20 +1,10 @@
-import { assertValidId, type WorkflowEngineOptions } from "@wf/core";
-
-/**
- * What a definition module provides for one workflow: the object
- * `WorkflowEngine.create` takes, without the run-specific fields, which the
- * inspector fills in for each action.
- */
-export type WorkflowModuleDefinition = Omit<
-  WorkflowEngineOptions,
-  "storage" | "runId" | "resumeFrom" | "fork"
->;
+import { assertValidId, type WorkflowSpec } from "@wf/core";
 
 /** The definitions by workflow id; TypeError for a malformed list or a workflow given twice. */
 export function indexDefinitions(
-  definitions: readonly WorkflowModuleDefinition[] | undefined,
-): Map<string, WorkflowModuleDefinition> {
-  const byWorkflow = new Map<string, WorkflowModuleDefinition>();
+  definitions: readonly WorkflowSpec[] | undefined,
+): Map<string, WorkflowSpec> {
+  const byWorkflow = new Map<string, WorkflowSpec>();
   if (definitions === undefined) return byWorkflow;
   if (!Array.isArray(definitions)) {
     throw new TypeError("definitions must be an array of workflow definitions.");

@@ -9,7 +9,6 @@ export type {
   StepSummary,
   StepView,
 } from "./api-types.js";
-export type { WorkflowModuleDefinition } from "./definitions.js";
 export {
   DEFAULT_HOST,
   DEFAULT_PORT,

@@ -1,10 +1,10 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { WorkflowStorage } from "@wf/core";
+import type { WorkflowSpec, WorkflowStorage } from "@wf/core";
 import type { SSEStreamingApi } from "hono/streaming";
 import { createApp } from "./app.js";
-import { indexDefinitions, type WorkflowModuleDefinition } from "./definitions.js";
+import { indexDefinitions } from "./definitions.js";
 import { loadPageFiles } from "./page-files.js";
 import { generateToken, TOKEN_PATTERN } from "./security.js";
 
@@ -16,7 +16,7 @@ export interface InspectorOptions {
    * run fields). With one for a run's workflow, the page can step, run,
    * fork and answer; without, those controls say why they are unavailable.
    */
-  definitions?: readonly WorkflowModuleDefinition[];
+  definitions?: readonly WorkflowSpec[];
   /** Address to listen on. Default `"127.0.0.1"`. Any non-loopback host requires the token on every request. */
   host?: string;
   /** Port to listen on. Default 4680; 0 picks a free one. */

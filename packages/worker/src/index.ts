@@ -19,4 +19,4 @@ export {
   type RunJob,
   type RunQueue,
 } from "./queue.js";
-export { Worker, type WorkerOptions, type WorkflowRegistration } from "./worker.js";
+export { Worker, type WorkerOptions } from "./worker.js";

@@ -1,12 +1,5 @@
 import { EventEmitter } from "node:events";
-import {
-  type Edge,
-  hasErrorCode,
-  type Node,
-  type SharedState,
-  WorkflowEngine,
-  type WorkflowStorage,
-} from "@wf/core";
+import { hasErrorCode, WorkflowEngine, type WorkflowSpec, type WorkflowStorage } from "@wf/core";
 import type { WorkerEventName, WorkerEvents } from "./events.js";
 import { withRunId } from "./forced-run-id.js";
 import { silentLogger, type WorkerLogger } from "./logger.js";
@@ -20,20 +13,12 @@ import {
 } from "./queue.js";
 import { type RetryContext, withQueueRetries } from "./retry-nodes.js";
 
-/** A workflow as a worker runs it: the options of `WorkflowEngine.create` without storage or run id. */
-export interface WorkflowRegistration<Shared extends SharedState = SharedState> {
-  workflowId: string;
-  nodes: readonly Node<Shared>[];
-  edges?: readonly Edge<Shared>[];
-  start?: string;
-}
-
 export interface WorkerOptions {
   /** The store runs are journalled to. */
   storage: WorkflowStorage;
   queue: RunQueue;
   /** The workflows this worker runs; a job of any other workflow is dead-lettered. */
-  workflows: readonly WorkflowRegistration[];
+  workflows: readonly WorkflowSpec[];
   /** Jobs handled at once. Default 1. */
   concurrency?: number;
   /** Steps run per job before the run is requeued, so long runs do not starve short ones. Default 10. */
@@ -50,7 +35,7 @@ export interface WorkerOptions {
 export class Worker {
   readonly #storage: WorkflowStorage;
   readonly #queue: RunQueue;
-  readonly #workflows: ReadonlyMap<string, WorkflowRegistration>;
+  readonly #workflows: ReadonlyMap<string, WorkflowSpec>;
   readonly #concurrency: number;
   readonly #stepsPerJob: number;
   readonly #logger: WorkerLogger;
@@ -61,7 +46,7 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.#storage = options.storage;
     this.#queue = options.queue;
-    const workflows = new Map<string, WorkflowRegistration>();
+    const workflows = new Map<string, WorkflowSpec>();
     for (const workflow of options.workflows) {
       if (workflows.has(workflow.workflowId)) {
         throw new TypeError(`Two workflows have the id ${JSON.stringify(workflow.workflowId)}.`);
@@ -180,13 +165,13 @@ export class Worker {
   }
 
   /** The run's engine, creating the run first for a start job (a second start of one key finds it). */
-  async #open(job: RunJob, definition: WorkflowRegistration): Promise<WorkflowEngine> {
+  async #open(job: RunJob, definition: WorkflowSpec): Promise<WorkflowEngine> {
     if (job.atStep === -1) {
       try {
         await WorkflowEngine.create({
           ...definition,
           storage: withRunId(this.#storage, job.runId),
-          initialState: job.initialState ?? {},
+          initialState: job.initialState ?? definition.initialState ?? {},
         });
       } catch (error) {
         if (!hasErrorCode(error, "RUN_EXISTS")) throw error;

@@ -1,5 +1,6 @@
+import type { WorkflowSpec } from "@wf/core";
 import type { Command } from "commander";
-import { loadDefinitions, type WorkflowModuleDefinition } from "../definition-module.js";
+import { loadDefinitions } from "../definition-module.js";
 import { OperationalError, UsageError } from "../errors.js";
 import type { Action } from "../program.js";
 
@@ -58,7 +59,7 @@ export function registerUi(program: Command, action: Action): void {
             );
           }
           const host = options.host ?? "127.0.0.1";
-          const definitions: WorkflowModuleDefinition[] = options.definition
+          const definitions: WorkflowSpec[] = options.definition
             ? await loadDefinitions(options.definition)
             : [];
           const { startInspector } = await loadInspector();

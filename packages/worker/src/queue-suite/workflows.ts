@@ -1,5 +1,5 @@
+import type { WorkflowSpec } from "@wf/core";
 import { Node, type RequestInput, type SharedState } from "@wf/core";
-import type { WorkflowRegistration } from "../worker.js";
 
 /** Appends its id to `shared.visited`; counts its executions in `runs` (per run id) when given. */
 export class Visit extends Node {
@@ -63,7 +63,7 @@ export function chain(
   workflowId: string,
   length: number,
   executions?: Map<string, number>,
-): WorkflowRegistration {
+): WorkflowSpec {
   const nodes = Array.from({ length }, (_, index) => new Visit(`a${index}`, executions));
   const edges = nodes.slice(1).map((node, index) => ({ from: `a${index}`, to: node.id }));
   return { workflowId, nodes, edges };
