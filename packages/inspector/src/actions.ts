@@ -6,11 +6,11 @@
  * earlier step appends a branch; nothing is ever overwritten.
  */
 
-import type { WorkflowSpec } from "@wf/core";
 import {
   assertValidRequestId,
   type JsonValue,
   WorkflowEngine,
+  type WorkflowSpec,
   type WorkflowStorage,
 } from "@wf/core";
 import type { ActionRequest, ActionResult } from "./api-types.js";
@@ -37,6 +37,12 @@ export function parseActionRequest(body: unknown): ActionRequest {
   return { action: "answer", step, requestId, answer: answer as JsonValue };
 }
 
+/**
+ * Steps one Run (or Answer) action takes at most: a workflow that loops for
+ * ever must not hold the request, and the journal, for ever. Run again to go on.
+ */
+export const RUN_STEP_LIMIT = 1_000;
+
 export async function runAction(
   storage: WorkflowStorage,
   definition: WorkflowSpec,
@@ -50,15 +56,21 @@ export async function runAction(
     resumeFrom: request.step,
     ...(request.action === "fork" ? { fork: true } : {}),
   });
-  if (request.action === "step") await engine.step();
-  else if (request.action === "run") await engine.run();
-  else if (request.action === "answer") {
-    await engine.run({ [request.requestId as string]: request.answer });
+  let input: Record<string, JsonValue> | undefined =
+    request.action === "answer"
+      ? { [request.requestId as string]: request.answer as JsonValue }
+      : undefined;
+  const budget = request.action === "step" ? 1 : RUN_STEP_LIMIT;
+  let more = true;
+  for (let steps = 0; more && steps < budget; steps++) {
+    more = await engine.step(input);
+    input = undefined;
   }
   return {
     runId: engine.runId,
     status: engine.status,
     headStep: engine.headStep,
     currentStep: engine.currentStep,
+    stoppedAtLimit: more && request.action !== "step",
   };
 }

@@ -115,6 +115,8 @@ export interface ActionResult {
   headStep: number;
   /** Step the engine stands on after the action. */
   currentStep: number;
+  /** A Run or Answer stopped after RUN_STEP_LIMIT steps while the run could go on. */
+  stoppedAtLimit: boolean;
 }
 
 export interface ApiError {

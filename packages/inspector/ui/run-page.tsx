@@ -113,7 +113,7 @@ function RunLoaded({ view, step }: { view: RunView; step: number | null }) {
     const appended = result.headStep - run.headStep;
     setMessage(
       appended > 0
-        ? `Appended ${appended} step${appended === 1 ? "" : "s"} from #${request.step}; the run is ${result.status}, at step ${result.currentStep}.`
+        ? `Appended ${appended} step${appended === 1 ? "" : "s"} from #${request.step}; the run is ${result.status}, at step ${result.currentStep}.${result.stoppedAtLimit ? " Stopped after the most steps one action takes: press Run to go on." : ""}`
         : `Nothing to run from #${request.step}: the run is ${result.status}.`,
     );
     navigate(paths.run(workflowId, runId, result.currentStep));
