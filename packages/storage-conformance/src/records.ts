@@ -134,3 +134,4 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
   }
   throw new Error("expected the operation to fail, but it succeeded");
 }
+export { runOnce, typeErrorOf } from "./one-run.js";

@@ -34,7 +34,7 @@ describe("the records entry", () => {
     expect(stderr).toBe("");
     expect(status).toBe(0);
     expect(stdout).toBe(
-      "collectPages,rejection,sampleRun,sampleStep,seedRun,snapshotRun,uniqueRunId",
+      "collectPages,rejection,runOnce,sampleRun,sampleStep,seedRun,snapshotRun,typeErrorOf,uniqueRunId",
     );
   });
 

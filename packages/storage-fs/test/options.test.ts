@@ -4,28 +4,12 @@
 import { mkdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Node, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import { runOnce } from "@wf/storage-conformance/records";
 import { describe, expect, it } from "vitest";
 import { FileSystemStorage } from "../src/index.js";
 import { useTempDir } from "./helpers.js";
 
-class Count extends Node<{ count: number }> {
-  override cleanup(shared: { count: number }) {
-    shared.count += 1;
-  }
-}
-
 /** Runs a one-node workflow on `storage` to completion; resolves to its run id. */
-async function runOnce(storage: WorkflowStorage): Promise<string> {
-  const engine = await WorkflowEngine.create({
-    workflowId: "from-url",
-    nodes: [new Count({ id: "count" })],
-    initialState: { count: 0 },
-    storage,
-  });
-  await engine.run();
-  return engine.runId;
-}
 
 describe("FileSystemStorage options", () => {
   const tempDir = useTempDir("options");

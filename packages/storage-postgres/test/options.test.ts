@@ -1,27 +1,7 @@
-// What PostgresStorage accepts: unknown options and strings are refused,
-// connection strings are checked when the store is built (password masked),
-// and PostgresStorage.fromUrl puts a run in the schema its URL names.
-import { Node, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import { runOnce } from "@wf/storage-conformance/records";
 import { describe, expect, it } from "vitest";
 import { PostgresStorage } from "../src/index.js";
 import { postgresUrl, testSchema, withSql } from "./helpers.js";
-
-class Count extends Node<{ count: number }> {
-  override cleanup(shared: { count: number }) {
-    shared.count += 1;
-  }
-}
-
-async function runOnce(storage: WorkflowStorage): Promise<string> {
-  const engine = await WorkflowEngine.create({
-    workflowId: "from-url",
-    nodes: [new Count({ id: "count" })],
-    initialState: { count: 0 },
-    storage,
-  });
-  await engine.run();
-  return engine.runId;
-}
 
 describe("PostgresStorage options", () => {
   it("refuses an unknown option, naming it, instead of writing to the default schema", () => {

@@ -1,40 +1,8 @@
-// What RedisStorage accepts: unknown options and strings are refused, URLs
-// are checked when the store is built (password masked), RedisStorage.fromUrl
-// puts a run under the db and prefix its URL names, and an idle store does
-// not keep the process alive.
-import { Node, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import { runOnce, typeErrorOf } from "@wf/storage-conformance/records";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisStorage } from "../src/index.js";
 import { Fixture, recordingLogger, redisUrl, uniquePrefix } from "./helpers.js";
-
-class Count extends Node<{ count: number }> {
-  override cleanup(shared: { count: number }) {
-    shared.count += 1;
-  }
-}
-
-async function runOnce(storage: WorkflowStorage): Promise<string> {
-  const engine = await WorkflowEngine.create({
-    workflowId: "from-url",
-    nodes: [new Count({ id: "count" })],
-    initialState: { count: 0 },
-    storage,
-  });
-  await engine.run();
-  return engine.runId;
-}
-
-/** The message of what `build` throws, which must be a TypeError. */
-function typeErrorOf(build: () => unknown): string {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TypeError);
-    return (error as Error).message;
-  }
-  throw new Error("expected a TypeError, nothing was thrown");
-}
 
 describe("RedisStorage options", () => {
   it("refuses an unknown option, naming it, instead of writing under the default prefix", () => {

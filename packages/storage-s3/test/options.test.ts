@@ -1,37 +1,7 @@
-// What S3Storage accepts: unknown options and strings are refused, and
-// S3Storage.fromUrl puts a run in the bucket and under the prefix its URL
-// names, with the client its parameters describe.
-import { Node, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import { runOnce, typeErrorOf } from "@wf/storage-conformance/records";
 import { afterAll, describe, expect, it } from "vitest";
 import { S3Storage } from "../src/index.js";
 import { listKeys, openStore, rawClient, removePrefix, s3Config, testPrefix } from "./helpers.js";
-
-class Count extends Node<{ count: number }> {
-  override cleanup(shared: { count: number }) {
-    shared.count += 1;
-  }
-}
-
-async function runOnce(storage: WorkflowStorage): Promise<string> {
-  const engine = await WorkflowEngine.create({
-    workflowId: "from-url",
-    nodes: [new Count({ id: "count" })],
-    initialState: { count: 0 },
-    storage,
-  });
-  await engine.run();
-  return engine.runId;
-}
-
-function typeErrorOf(build: () => unknown): string {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TypeError);
-    return (error as Error).message;
-  }
-  throw new Error("expected a TypeError, nothing was thrown");
-}
 
 /** The test server's credentials, which never go in the URL. */
 function credentials() {
