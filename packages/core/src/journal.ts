@@ -2,13 +2,19 @@
 
 export const JOURNAL_FORMAT_VERSION = 1;
 
-export type RunStatus = "running" | "waiting_for_input" | "completed" | "failed";
+/**
+ * A run's status, as its head record says. `completed` and `cancelled` end
+ * a run; `failed` and `waiting_for_input` stop it until it is retried or
+ * answered. A cancelled run can still be forked or resumed from an earlier step.
+ */
+export type RunStatus = "running" | "waiting_for_input" | "completed" | "failed" | "cancelled";
 
 export const RUN_STATUSES: readonly RunStatus[] = [
   "running",
   "waiting_for_input",
   "completed",
   "failed",
+  "cancelled",
 ];
 
 /** What a node did the last time it ran on this timeline. */
@@ -64,6 +70,7 @@ export interface StepRecord {
   awaitingInput: InputRequest | null;
   /** Answers the node that produced this record was given (so far, when waiting). */
   inputs: Record<string, JsonValue>;
+  /** Why the run failed (`failed`), or why it was cancelled (`cancelled`, code `CANCELLED`); null otherwise. */
   error: RecordedError | null;
 }
 

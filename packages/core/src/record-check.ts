@@ -174,7 +174,8 @@ function checkStepFields(fields: Fields, expected: ExpectedRecord): void {
     nullableString(recorded, "nodeId");
     nullableString(recorded, "stack");
   }
-  if ((status === "failed") !== (error !== null)) {
+  // A failed record says why it failed, a cancelled one why it was cancelled; no other has an error.
+  if ((status === "failed" || status === "cancelled") !== (error !== null)) {
     problem(`"status" is ${status} but "error" is ${describe(error)}`);
   }
 }

@@ -100,6 +100,44 @@ export function nextRecord(base: StepRecord, taken: StepTaken, outcome: RecordOu
   };
 }
 
+/** The `code` of the error a cancel record carries. */
+export const CANCELLED_CODE = "CANCELLED";
+
+/**
+ * The record that cancels a run standing on `base` (its head): the state
+ * and node statuses of `base`, status `cancelled`, and the reason as its
+ * error (name `RunCancelled`, code `CANCELLED`). `nextNodeId` keeps the node
+ * that would have run next, so readers can tell what was cut short.
+ */
+export function cancelRecord(
+  base: StepRecord,
+  taken: { workflowId: string; runId: string; step: number; createdAt: string; reason: string },
+): StepRecord {
+  return {
+    formatVersion: JOURNAL_FORMAT_VERSION,
+    workflowId: taken.workflowId,
+    runId: taken.runId,
+    step: taken.step,
+    parent: base.step,
+    createdAt: taken.createdAt,
+    status: "cancelled",
+    nodeStatuses: { ...base.nodeStatuses },
+    nodeTypes: { ...base.nodeTypes },
+    shared: base.shared,
+    previousNodeId: null,
+    nextNodeId: base.nextNodeId,
+    awaitingInput: null,
+    inputs: {},
+    error: {
+      name: "RunCancelled",
+      message: taken.reason,
+      code: CANCELLED_CODE,
+      nodeId: base.nextNodeId,
+      stack: null,
+    },
+  };
+}
+
 /** A fork's first record: the source's record, unchanged but for the new run id and time. */
 export function forkRecord(source: StepRecord, runId: string, createdAt: string): StepRecord {
   return { ...source, runId, createdAt };
