@@ -1,6 +1,12 @@
 import { loadDefaultStorage } from "./default-storage.js";
 import { type Edge, WorkflowDefinition } from "./definition.js";
-import { IncompatibleStateError, NotSerializableError, UnexpectedInputError } from "./errors.js";
+import {
+  IncompatibleStateError,
+  NotSerializableError,
+  StepAbortedError,
+  UnexpectedInputError,
+} from "./errors.js";
+import { emitEvent, type WorkflowEvent } from "./events.js";
 import { assertValidId, assertValidRequestId } from "./ids.js";
 import {
   advanceRunMetadata,
@@ -16,6 +22,7 @@ import type { Node, SharedState } from "./node.js";
 import { hasAnswer, type NodeOutcome, runNode } from "./node-runner.js";
 import { checkRunMetadata, checkStepRecord } from "./record-check.js";
 import {
+  cancelRecord,
   errorFromRecord,
   firstRecord,
   forkRecord,
@@ -52,6 +59,30 @@ export interface WorkflowEngineOptions<Shared extends SharedState = SharedState>
   fork?: boolean;
   /** Converts the shared state to and from JSON for values JSON cannot hold. */
   codec?: StateCodec<Shared>;
+  /**
+   * Id of the run this creates (a new run, or a fork) instead of a generated
+   * one: RUN_EXISTS when the store has it already. For ids handed out before
+   * the run exists, such as a queue's job or an idempotency key's run.
+   */
+  newRunId?: string;
+  /**
+   * Told what happens to the run: started, each step appended, waiting,
+   * completed, failed, cancelled. Called after the journal write; an error
+   * it throws is ignored, so a listener cannot fail a step.
+   */
+  onEvent?: (event: WorkflowEvent) => void;
+}
+
+/** How one `step()` runs. */
+export interface StepOptions {
+  /**
+   * Gives the step up when it fires while the node runs: the node's context
+   * signal fires too, nothing is journalled, and step() rejects with
+   * STEP_ABORTED without waiting for the node to return.
+   */
+  signal?: AbortSignal;
+  /** Retries of this node made before this step, for `context.attempt` (a worker's queue retries). Default 0. */
+  attempt?: number;
 }
 
 /**
@@ -62,7 +93,7 @@ export interface WorkflowEngineOptions<Shared extends SharedState = SharedState>
  */
 export type WorkflowSpec<Shared extends SharedState = SharedState> = Omit<
   WorkflowEngineOptions<Shared>,
-  "storage" | "runId" | "resumeFrom" | "fork"
+  "storage" | "runId" | "resumeFrom" | "fork" | "newRunId" | "onEvent"
 >;
 
 /** What step() hands on to the next step: the answers collected so far for a waiting node. */
@@ -102,7 +133,13 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   #nextNodeId: string | null;
   #answers: Answers;
   #error: Error | undefined;
-  #busy = false;
+  readonly #onEvent: ((event: WorkflowEvent) => void) | undefined;
+  /** The step in progress, if any: `cancel()` waits for it. */
+  #inFlight: Promise<boolean> | null = null;
+  /** Aborts the node in progress. */
+  #abort: AbortController | null = null;
+  /** Set by `cancel()` while a step runs: that step journals the cancel instead of its outcome. */
+  #cancelReason: string | undefined;
 
   private constructor(
     storage: WorkflowStorage,
@@ -110,8 +147,10 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     codec: StateCodec<Shared>,
     run: RunMetadata,
     record: StepRecord,
+    onEvent: ((event: WorkflowEvent) => void) | undefined,
   ) {
     this.storage = storage;
+    this.#onEvent = onEvent;
     this.workflowId = run.workflowId;
     this.#definition = definition;
     this.#codec = codec;
@@ -134,12 +173,23 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   static async create<Shared extends SharedState = SharedState>(
     options: WorkflowEngineOptions<Shared>,
   ): Promise<WorkflowEngine<Shared>> {
-    const { workflowId, runId, resumeFrom, fork = false } = options;
+    const { workflowId, runId, resumeFrom, fork = false, newRunId: givenId, onEvent } = options;
     assertValidId(workflowId, "workflowId");
     if (runId !== undefined) assertValidId(runId, "runId");
     assertResumeFrom(resumeFrom);
     if (runId === undefined && (resumeFrom !== undefined || fork)) {
       throw new TypeError("`resumeFrom` and `fork` need the `runId` of the run to continue.");
+    }
+    if (givenId !== undefined) {
+      assertValidId(givenId, "newRunId");
+      if (runId !== undefined && !fork) {
+        throw new TypeError(
+          "`newRunId` names a run this call creates: a new run (no `runId`) or a fork (`fork: true`), not a resumed one.",
+        );
+      }
+    }
+    if (onEvent !== undefined && typeof onEvent !== "function") {
+      throw new TypeError("onEvent must be a function.");
     }
     const definition = new WorkflowDefinition(options.nodes, options.edges ?? [], options.start);
     const codec = (options.codec ?? identityCodec) as StateCodec<Shared>;
@@ -147,9 +197,11 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     const storage = options.storage ?? (await loadDefaultStorage());
 
     if (initial !== null) {
-      const { run, record } = newRun(workflowId, definition, initial);
+      const { run, record } = newRun(workflowId, definition, initial, givenId);
       await storage.createRun(run, record);
-      return new WorkflowEngine(storage, definition, codec, run, record);
+      const engine = new WorkflowEngine(storage, definition, codec, run, record, onEvent);
+      engine.#emit({ type: "runStarted", ...engine.#ref(0), forkedFrom: null });
+      return engine;
     }
 
     // Adapters check what they read; checked again here so that no store,
@@ -177,11 +229,13 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     if (incompatible.length > 0) {
       throw new IncompatibleStateError(source.runId, record.step, incompatible);
     }
-    if (!fork) return new WorkflowEngine(storage, definition, codec, head, record);
+    if (!fork) return new WorkflowEngine(storage, definition, codec, head, record, onEvent);
 
-    const { run, first } = forkRun(head, record, definition);
+    const { run, first } = forkRun(head, record, definition, givenId);
     await storage.createRun(run, first);
-    return new WorkflowEngine(storage, definition, codec, run, first);
+    const engine = new WorkflowEngine(storage, definition, codec, run, first, onEvent);
+    engine.#emit({ type: "runStarted", ...engine.#ref(first.step), forkedFrom: run.forkedFrom });
+    return engine;
   }
 
   get runId(): string {
@@ -240,26 +294,63 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
    * run retries its failed node. Rejects only for storage errors (such as
    * STEP_CONFLICT when another writer advanced the run) and misuse.
    */
-  async step(input?: Record<string, unknown>): Promise<boolean> {
-    if (this.#busy) {
-      throw new Error("step() or run() is already in progress on this engine; await it first.");
+  step(input?: Record<string, unknown>, options: StepOptions = {}): Promise<boolean> {
+    if (this.#inFlight) {
+      return Promise.reject(
+        new Error("step() or run() is already in progress on this engine; await it first."),
+      );
     }
-    this.#busy = true;
-    try {
-      return await this.#step(input);
-    } finally {
-      this.#busy = false;
+    const attempt = options.attempt ?? 0;
+    if (!Number.isSafeInteger(attempt) || attempt < 0) {
+      return Promise.reject(
+        new RangeError(`attempt must be a non-negative integer, got ${String(attempt)}`),
+      );
     }
+    const inFlight = this.#step(input, options.signal, attempt).finally(() => {
+      this.#inFlight = null;
+      this.#abort = null;
+      this.#cancelReason = undefined;
+    });
+    this.#inFlight = inFlight;
+    return inFlight;
   }
 
-  /** Steps until the run is completed, failed or waiting for input; `input` goes to the first step only. */
-  async run(input?: Record<string, unknown>): Promise<RunStatus> {
+  /** Steps until the run is completed, failed, cancelled or waiting for input; `input` goes to the first step only. */
+  async run(input?: Record<string, unknown>, options: StepOptions = {}): Promise<RunStatus> {
     let next = input;
-    while (await this.step(next)) next = undefined;
+    while (await this.step(next, options)) next = undefined;
     return this.#status;
   }
 
-  async #step(input: Record<string, unknown> | undefined): Promise<boolean> {
+  /**
+   * Cancels the run: appends a step with status `cancelled` and `reason`
+   * (code CANCELLED), after which step() does nothing. A node in progress on
+   * this engine has its context signal fired, and the step journals the
+   * cancel instead of the node's outcome (unless its record was written
+   * already; the cancel then follows it). Resolves to false, writing
+   * nothing, when the run was completed or cancelled already. Like step(),
+   * rejects with STEP_CONFLICT when another writer advanced the run; to
+   * cancel a run from anywhere without an engine, use `cancelRun`.
+   */
+  async cancel(reason = "cancelled"): Promise<boolean> {
+    if (typeof reason !== "string") throw new TypeError("The cancel reason must be a string.");
+    const inFlight = this.#inFlight;
+    if (inFlight) {
+      this.#cancelReason = reason;
+      this.#abort?.abort(new Error(`run cancelled: ${reason}`));
+      await inFlight.catch(() => undefined);
+      if (this.#status === "cancelled") return true;
+    }
+    if (this.#status === "completed" || this.#status === "cancelled") return false;
+    await this.#journalCancel(reason);
+    return true;
+  }
+
+  async #step(
+    input: Record<string, unknown> | undefined,
+    signal: AbortSignal | undefined,
+    attempt: number,
+  ): Promise<boolean> {
     if (input !== undefined) {
       if (typeof input !== "object" || input === null || Array.isArray(input)) {
         throw new TypeError("step(input) takes an object of answers keyed by request id.");
@@ -279,19 +370,69 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
 
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
-    const outcome = await runNode(node, this.#shared, answers, (shared) =>
-      this.#definition.nextAfter(nodeId, shared),
-    );
-    // The node has changed the live state. Whatever happens from here on,
-    // step() either stands on the record it appended or rejects with the
-    // live state back at the last record: a rejected step is never applied
-    // twice by the next one.
+    const step = this.#run.headStep + 1;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const given = linkSignal(signal, abort);
     try {
-      return await this.#journal(nodeId, node, outcome);
-    } catch (error) {
-      this.#restoreShared();
-      throw error;
+      const outcome = await untilAborted(
+        runNode(
+          node,
+          this.#shared,
+          answers,
+          (shared) => this.#definition.nextAfter(nodeId, shared),
+          {
+            workflowId: this.workflowId,
+            runId: this.runId,
+            step,
+            signal: abort.signal,
+            idempotencyKey: `${this.workflowId}/${this.runId}/${step}`,
+          },
+          attempt,
+        ),
+        abort.signal,
+      );
+      // The node has changed the live state. Whatever happens from here on,
+      // step() either stands on the record it appended or rejects with the
+      // live state back at the last record: a rejected step is never applied
+      // twice by the next one.
+      try {
+        if (abort.signal.aborted) {
+          this.#restoreShared();
+          if (this.#cancelReason !== undefined) {
+            await this.#journalCancel(this.#cancelReason);
+            return false;
+          }
+          throw new StepAbortedError(this.workflowId, this.runId, step, abort.signal.reason);
+        }
+        return await this.#journal(nodeId, node, outcome as NodeOutcome);
+      } catch (error) {
+        this.#restoreShared();
+        throw error;
+      }
+    } finally {
+      given.unlink();
     }
+  }
+
+  /** Appends a cancel record on the head and stands on it. */
+  async #journalCancel(reason: string): Promise<void> {
+    // `#current.shared` can be the live object a node still holds: take the committed JSON.
+    const base = { ...this.#current, shared: JSON.parse(this.#committedJson) as JsonValue };
+    const record = cancelRecord(base, {
+      workflowId: this.workflowId,
+      runId: this.runId,
+      step: this.#run.headStep + 1,
+      createdAt: new Date().toISOString(),
+      reason,
+    });
+    await this.storage.appendStep(record);
+    this.#run = advanceRunMetadata(this.#run, record);
+    this.#current = record;
+    this.#committedJson = JSON.stringify(record.shared);
+    this.#restoreShared();
+    this.#moveTo(record);
+    this.#emit({ type: "cancelled", ...this.#ref(record.step), reason });
   }
 
   /** Appends the record of `outcome` and stands on it. */
@@ -316,7 +457,34 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     this.#committedJson = recorded.sharedJson;
     if (recorded.outcome.kind !== "completed") this.#restoreShared();
     this.#moveTo(record, { cause: recorded.cause, next: record.nextNodeId });
+    this.#emitStep(record);
     return this.#status === "running";
+  }
+
+  #ref(step: number): { workflowId: string; runId: string; step: number } {
+    return { workflowId: this.workflowId, runId: this.runId, step };
+  }
+
+  #emit(event: WorkflowEvent): void {
+    emitEvent(this.#onEvent, event);
+  }
+
+  /** The events of a step record this engine appended. */
+  #emitStep(record: StepRecord): void {
+    const ref = this.#ref(record.step);
+    this.#emit({
+      type: "stepAppended",
+      ...ref,
+      nodeId: record.previousNodeId as string,
+      status: record.status,
+    });
+    if (record.status === "waiting_for_input" && record.awaitingInput) {
+      this.#emit({ type: "waiting", ...ref, request: record.awaitingInput });
+    } else if (record.status === "completed") {
+      this.#emit({ type: "completed", ...ref });
+    } else if (record.status === "failed") {
+      this.#emit({ type: "failed", ...ref, error: this.#error ?? new Error("failed") });
+    }
   }
 
   /**
@@ -364,6 +532,12 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   #moveTo(record: StepRecord, fresh?: { cause: unknown; next: string | null }): void {
     this.#answers = {};
     this.#error = undefined;
+    if (record.status === "cancelled") {
+      // Cancelled ends the run whatever the definition says next.
+      this.#status = "cancelled";
+      this.#nextNodeId = null;
+      return;
+    }
     if (record.status === "waiting_for_input" && record.awaitingInput) {
       this.#status = "waiting_for_input";
       this.#nextNodeId = record.awaitingInput.nodeId;
@@ -431,10 +605,11 @@ function newRun<Shared extends SharedState>(
   workflowId: string,
   definition: WorkflowDefinition<Shared>,
   shared: JsonValue,
+  givenId: string | undefined,
 ): { run: RunMetadata; record: StepRecord } {
   const now = new Date();
   const createdAt = now.toISOString();
-  const runId = newRunId(now);
+  const runId = givenId ?? newRunId(now);
   const record = firstRecord({ workflowId, runId, createdAt, shared, start: definition.start });
   const run: RunMetadata = {
     formatVersion: JOURNAL_FORMAT_VERSION,
@@ -455,10 +630,11 @@ function forkRun<Shared extends SharedState>(
   source: RunMetadata,
   record: StepRecord,
   definition: WorkflowDefinition<Shared>,
+  givenId: string | undefined,
 ): { run: RunMetadata; first: StepRecord } {
   const now = new Date();
   const createdAt = now.toISOString();
-  const runId = newRunId(now);
+  const runId = givenId ?? newRunId(now);
   const first = forkRecord(record, runId, createdAt);
   const run: RunMetadata = {
     formatVersion: JOURNAL_FORMAT_VERSION,
@@ -472,4 +648,40 @@ function forkRun<Shared extends SharedState>(
     definition: definition.fingerprint,
   };
   return { run, first };
+}
+
+/** Makes `target` abort when `signal` does; `unlink` stops listening. */
+function linkSignal(
+  signal: AbortSignal | undefined,
+  target: AbortController,
+): { unlink: () => void } {
+  if (signal === undefined) return { unlink: () => undefined };
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError("step's `signal` must be an AbortSignal.");
+  }
+  const forward = () => target.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
+  return { unlink: () => signal.removeEventListener("abort", forward) };
+}
+
+const ABORTED = Symbol("aborted");
+
+/** `work`'s result, or ABORTED as soon as `signal` fires: a node that ignores its signal cannot hold the step. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "STORAGE_CLOSED",
   "INVALID_CURSOR",
   "UNEXPECTED_INPUT",
+  "STEP_ABORTED",
 ] as const;
 
 export type WorkflowErrorCode = (typeof ERROR_CODES)[number];
@@ -246,6 +247,30 @@ export class StorageClosedError extends WorkflowError {
   readonly code = "STORAGE_CLOSED";
   constructor(readonly storage: string) {
     super(`${storage} has been closed; create a new storage instance to continue.`);
+  }
+}
+
+/**
+ * `step()` was given up through its `signal` (a worker closing, a lease
+ * lost, another writer cancelling the run) while a node ran. Nothing was
+ * journalled and the live state is back at the last record, so the step can
+ * run again, here or in another process.
+ */
+export class StepAbortedError extends WorkflowError {
+  readonly code = "STEP_ABORTED";
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly step: number,
+    readonly reason: unknown,
+  ) {
+    const why =
+      reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+    super(
+      `Step ${step} of run ${quoteId(runId)} (workflow ${quoteId(workflowId)}) was aborted${why ? `: ${why}` : ""}. ` +
+        "Nothing was journalled; step() again runs the node again.",
+      { cause: reason },
+    );
   }
 }
 

@@ -1,10 +1,12 @@
 // The `@wf/core` entry, for workflow authors: the engine, nodes, errors, ids,
 // journal types, MemoryStorage and the contract types. What adapter authors
 // need besides (cursors, record checks, option checks) is in `@wf/core/storage`.
+export { type CancelRunOptions, cancelRun } from "./cancel.js";
 export { DEFAULT_LOG_DIR } from "./default-storage.js";
 export { type Edge, WorkflowDefinition } from "./definition.js";
 export {
   type StateCodec,
+  type StepOptions,
   WorkflowEngine,
   type WorkflowEngineOptions,
   type WorkflowSpec,
@@ -21,6 +23,7 @@ export {
   quoteId,
   RunExistsError,
   RunNotFoundError,
+  StepAbortedError,
   StepConflictError,
   StepNotFoundError,
   StorageClosedError,
@@ -30,6 +33,7 @@ export {
   WorkflowError,
   type WorkflowErrorCode,
 } from "./errors.js";
+export type { WorkflowEvent, WorkflowEventType } from "./events.js";
 export {
   assertValidId,
   assertValidRequestId,
@@ -63,6 +67,7 @@ export {
   type NodeOptions,
   type RequestInput,
   type SharedState,
+  type StepContext,
 } from "./node.js";
 export { newRunId, RUN_ID_PATTERN } from "./run-id.js";
 export type {

@@ -1,7 +1,7 @@
 import { assertValidRequestId } from "./ids.js";
 import type { InputRequest, JsonValue } from "./journal.js";
 import { assertJsonSerializable } from "./json-state.js";
-import type { InputRequestOptions, Node, RequestInput, SharedState } from "./node.js";
+import type { InputRequestOptions, Node, RequestInput, SharedState, StepContext } from "./node.js";
 
 type Answers = Record<string, JsonValue>;
 
@@ -36,7 +36,19 @@ export function hasAnswer(
   );
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` fires first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
 
 /**
  * One node's lifecycle: prepare (which may ask for input), execute with
@@ -48,7 +60,10 @@ export async function runNode<Shared extends SharedState>(
   shared: Shared,
   answers: Answers,
   nextAfter: (shared: Shared) => string | null,
+  step: Omit<StepContext, "attempt">,
+  firstAttempt = 0,
 ): Promise<NodeOutcome> {
+  let context: StepContext = { ...step, attempt: firstAttempt };
   const consumed: Answers = {};
   let asks = 0;
   // A holder rather than a `let`, so the check after prepare() sees what the closure set.
@@ -83,7 +98,7 @@ export async function runNode<Shared extends SharedState>(
 
   let prepared: unknown;
   try {
-    prepared = await node.prepare(shared, requestInput);
+    prepared = await node.prepare(shared, requestInput, context);
   } catch (error) {
     if (!wait.request) return { kind: "failed", error, consumed };
   }
@@ -93,21 +108,23 @@ export async function runNode<Shared extends SharedState>(
   try {
     let result: unknown;
     for (let attempt = 0; ; attempt++) {
+      context = { ...step, attempt: firstAttempt + attempt };
       try {
-        result = await node.execute(prepared);
+        result = await node.execute(prepared, context);
         break;
       } catch (error) {
-        if (wait.request) break;
+        // No retry once the step is given up: its outcome will not be journalled.
+        if (wait.request || step.signal.aborted) throw error;
         if (attempt >= node.maxRetries) {
-          result = await node.execFallback(prepared, error);
+          result = await node.execFallback(prepared, error, context);
           break;
         }
-        await sleep(node.retryDelay(attempt + 1));
+        await sleep(node.retryDelay(attempt + 1), step.signal);
       }
     }
     const askedInExecute = waiting();
     if (askedInExecute) return askedInExecute;
-    await node.cleanup(shared, prepared, result);
+    await node.cleanup(shared, prepared, result, context);
   } catch (error) {
     return waiting() ?? { kind: "failed", error, consumed };
   }

@@ -31,6 +31,37 @@ export type RequestInput = <T = JsonValue>(
   options?: InputRequestOptions,
 ) => Promise<T>;
 
+/**
+ * What a node is told about the step it runs as. Every method of a node gets
+ * it as its last argument.
+ */
+export interface StepContext {
+  readonly workflowId: string;
+  readonly runId: string;
+  /** Number the step's record gets when it is journalled. */
+  readonly step: number;
+  /**
+   * Retries of this node made so far for this step: 0 on the first attempt,
+   * then 1, 2, … for in-process retries (`maxRetries`) and for retries a
+   * worker schedules through its queue.
+   */
+  readonly attempt: number;
+  /**
+   * Fires when the run is cancelled (`engine.cancel()`), or when whoever
+   * runs the step gives it up (a worker closing or losing the run). Pass it
+   * to fetch and other cancellable calls. Once it fires, nothing the node
+   * returns is journalled.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * `workflowId/runId/step`: the same every time this step runs, in any
+   * process. Steps run at least once (a crash after the side effect and
+   * before the journal write repeats it), so give this key to services that
+   * deduplicate requests (payment APIs, mailers) to make the effect once.
+   */
+  readonly idempotencyKey: string;
+}
+
 /** The shape every workflow's shared state has: a plain JSON object. */
 export type SharedState = Record<string, unknown>;
 
@@ -85,20 +116,37 @@ export abstract class Node<
     return typeof ctor.type === "string" ? ctor.type : ctor.name;
   }
 
-  prepare(_shared: Shared, _requestInput: RequestInput): Prepared | Promise<Prepared> {
+  prepare(
+    _shared: Shared,
+    _requestInput: RequestInput,
+    _context: StepContext,
+  ): Prepared | Promise<Prepared> {
     return undefined as Prepared;
   }
 
-  execute(_prepared: Prepared): Result | Promise<Result> {
+  execute(_prepared: Prepared, _context: StepContext): Result | Promise<Result> {
     return undefined as Result;
   }
 
-  /** Called when `execute` failed on every attempt. Rethrows by default, failing the run. */
-  execFallback(_prepared: Prepared, error: unknown): Result | Promise<Result> {
+  /**
+   * Called when `execute` failed on every attempt. Rethrows by default,
+   * failing the run. (`context` is optional so overrides can call
+   * `super.execFallback(prepared, error)`.)
+   */
+  execFallback(
+    _prepared: Prepared,
+    error: unknown,
+    _context?: StepContext,
+  ): Result | Promise<Result> {
     throw error;
   }
 
-  cleanup(_shared: Shared, _prepared: Prepared, _result: Result): void | Promise<void> {}
+  cleanup(
+    _shared: Shared,
+    _prepared: Prepared,
+    _result: Result,
+    _context: StepContext,
+  ): void | Promise<void> {}
 
   /** Delay before retry number `retry` (1-based). */
   retryDelay(retry: number): number {

@@ -5,34 +5,45 @@ import {
   type NodeOptions,
   type RequestInput,
   type SharedState,
+  type StepContext,
   type StepRecord,
   type WorkflowEngine,
 } from "../src/index.js";
 
 export interface ScriptOptions extends NodeOptions {
-  prepare?: (shared: SharedState, requestInput: RequestInput) => unknown;
-  execute?: (prepared: unknown) => unknown;
-  fallback?: (prepared: unknown, error: unknown) => unknown;
-  cleanup?: (shared: SharedState, prepared: unknown, result: unknown) => void | Promise<void>;
+  prepare?: (shared: SharedState, requestInput: RequestInput, context: StepContext) => unknown;
+  execute?: (prepared: unknown, context: StepContext) => unknown;
+  fallback?: (prepared: unknown, error: unknown, context?: StepContext) => unknown;
+  cleanup?: (
+    shared: SharedState,
+    prepared: unknown,
+    result: unknown,
+    context: StepContext,
+  ) => void | Promise<void>;
 }
 
 /** A node whose lifecycle methods are given as options, so each test states its behaviour inline. */
 export class Script extends Node<SharedState, unknown, unknown, ScriptOptions> {
-  override prepare(shared: SharedState, requestInput: RequestInput): unknown {
-    return this.options.prepare?.(shared, requestInput);
+  override prepare(shared: SharedState, requestInput: RequestInput, context: StepContext): unknown {
+    return this.options.prepare?.(shared, requestInput, context);
   }
 
-  override execute(prepared: unknown): unknown {
-    return this.options.execute?.(prepared);
+  override execute(prepared: unknown, context: StepContext): unknown {
+    return this.options.execute?.(prepared, context);
   }
 
-  override execFallback(prepared: unknown, error: unknown): unknown {
-    if (this.options.fallback) return this.options.fallback(prepared, error);
+  override execFallback(prepared: unknown, error: unknown, context?: StepContext): unknown {
+    if (this.options.fallback) return this.options.fallback(prepared, error, context);
     return super.execFallback(prepared, error);
   }
 
-  override async cleanup(shared: SharedState, prepared: unknown, result: unknown): Promise<void> {
-    await this.options.cleanup?.(shared, prepared, result);
+  override async cleanup(
+    shared: SharedState,
+    prepared: unknown,
+    result: unknown,
+    context: StepContext,
+  ): Promise<void> {
+    await this.options.cleanup?.(shared, prepared, result, context);
   }
 }
 
