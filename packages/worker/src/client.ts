@@ -1,6 +1,7 @@
 import {
   assertJsonSerializable,
   assertValidId,
+  cancelRun,
   hasErrorCode,
   type JsonValue,
   newRunId,
@@ -92,7 +93,40 @@ export class WorkflowClient {
   }
 
   /**
-   * Resolves once the run is completed, failed (with no retry pending) or
+   * Cancels the run: journals a `cancelled` step on its head (see
+   * `cancelRun` of @wf/core), whoever is stepping it. A worker running one
+   * of its nodes fires the node's signal when it notices (within its
+   * `watchIntervalMs`) and journals nothing more; later jobs of the run do
+   * nothing. A run whose start job is still queued is cancelled as soon as a
+   * worker has created it (within `timeoutMs`, default 30 000 ms). Resolves
+   * to true when this call cancelled the run, false when it had already
+   * completed or been cancelled.
+   */
+  async cancel(
+    workflowId: string,
+    runId: string,
+    options: { reason?: string; timeoutMs?: number } = {},
+  ): Promise<boolean> {
+    assertValidId(workflowId, "workflowId");
+    assertValidId(runId, "runId");
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await cancelRun(this.#storage, workflowId, runId, { reason: options.reason });
+      } catch (error) {
+        if (!hasErrorCode(error, "RUN_NOT_FOUND")) throw error;
+        // Not created yet: only a queued start job makes waiting for it worthwhile.
+        const start = await this.#throwIfDead(workflowId, runId, -1);
+        if (start !== "pending" && start !== "active") throw error;
+        if (Date.now() >= deadline) throw new WaitTimeoutError(workflowId, runId, timeoutMs);
+        await sleep(this.#pollIntervalMs);
+      }
+    }
+  }
+
+  /**
+   * Resolves once the run is completed, cancelled, failed (with no retry pending) or
    * waiting for input. Rejects with JOB_DEAD_LETTERED when the run's job was
    * dead-lettered (a worker lacks the workflow, `Cannot resume: …`), and with
    * WAIT_TIMEOUT after `timeoutMs`.
@@ -118,7 +152,7 @@ export class WorkflowClient {
       await this.#throwIfDead(workflowId, runId, -1);
       return null;
     }
-    if (run.status === "completed") return run.status;
+    if (run.status === "completed" || run.status === "cancelled") return run.status;
     const job = await this.#throwIfDead(workflowId, runId, run.headStep);
     if (run.status === "running" || job === "pending" || job === "active") return null;
     // A waiting run holds no job but the one answer() queued, and a failed

@@ -1,4 +1,4 @@
-import type { Node, SharedState } from "@wf/core";
+import type { Node, SharedState, StepContext } from "@wf/core";
 import { overriding } from "./delegate.js";
 
 /** Which retry the job is on, read by the wrapped nodes of one job. */
@@ -22,13 +22,13 @@ export function withQueueRetries<Shared extends SharedState>(
 ): Node<Shared> {
   return overriding(node, {
     maxRetries: 0,
-    execFallback: async (prepared: unknown, error: unknown) => {
+    execFallback: async (prepared: unknown, error: unknown, step?: StepContext) => {
       const attempt = context.attempt;
       if (attempt < node.maxRetries) {
         await context.schedule(attempt + 1, node.retryDelay(attempt + 1));
         throw error;
       }
-      return node.execFallback(prepared, error);
+      return node.execFallback(prepared, error, step);
     },
   });
 }

@@ -1,7 +1,13 @@
 import { EventEmitter } from "node:events";
-import { hasErrorCode, WorkflowEngine, type WorkflowSpec, type WorkflowStorage } from "@wf/core";
+import {
+  hasErrorCode,
+  type RunMetadata,
+  WorkflowEngine,
+  type WorkflowEvent,
+  type WorkflowSpec,
+  type WorkflowStorage,
+} from "@wf/core";
 import type { WorkerEventName, WorkerEvents } from "./events.js";
-import { withRunId } from "./forced-run-id.js";
 import { silentLogger, type WorkerLogger } from "./logger.js";
 import {
   type Consumer,
@@ -12,6 +18,8 @@ import {
   type RunQueue,
 } from "./queue.js";
 import { type RetryContext, withQueueRetries } from "./retry-nodes.js";
+import { loadTracer, noopTracer, type WorkerTracer } from "./tracing.js";
+import { type StepWatch, watchStep } from "./watch.js";
 
 export interface WorkerOptions {
   /** The store runs are journalled to. */
@@ -25,7 +33,29 @@ export interface WorkerOptions {
   stepsPerJob?: number;
   /** A pino-compatible logger. Default: silent. */
   logger?: WorkerLogger;
+  /**
+   * While a node runs, how often the worker reads the run's head to notice
+   * that it was cancelled or advanced by another writer; the node's signal
+   * then fires. Default 1 000 ms.
+   */
+  watchIntervalMs?: number;
+  /**
+   * How long `close()` lets the steps in progress finish before it fires
+   * their signals and hands their jobs back to the queue. Default 30 000 ms.
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Runs `sweep()` this often while started, so a run made runnable outside
+   * the queue (a `wf resume`, a fork) gets a job. 0 turns it off. Default 60 000 ms.
+   */
+  sweepIntervalMs?: number;
 }
+
+/** Why a step's signal fired: it decides what becomes of the job. */
+type GiveUp =
+  | { kind: "cancelled"; run: RunMetadata }
+  | { kind: "advanced"; run: RunMetadata }
+  | { kind: "closing" };
 
 /**
  * Takes run jobs from a queue and advances each run by up to `stepsPerJob`
@@ -40,8 +70,15 @@ export class Worker {
   readonly #stepsPerJob: number;
   readonly #logger: WorkerLogger;
   readonly #events = new EventEmitter();
+  readonly #watchIntervalMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #sweepIntervalMs: number;
   #consumer: Consumer | null = null;
   #closing = false;
+  #tracer: WorkerTracer = noopTracer;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  /** Steps in progress, fired by a close() that runs out of time. */
+  readonly #active = new Set<StepWatch<GiveUp>>();
 
   constructor(options: WorkerOptions) {
     this.#storage = options.storage;
@@ -57,6 +94,12 @@ export class Worker {
     this.#concurrency = positiveInteger("concurrency", options.concurrency ?? 1);
     this.#stepsPerJob = positiveInteger("stepsPerJob", options.stepsPerJob ?? 10);
     this.#logger = options.logger ?? silentLogger;
+    this.#watchIntervalMs = positiveInteger("watchIntervalMs", options.watchIntervalMs ?? 1_000);
+    this.#closeTimeoutMs = nonNegativeInteger("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
+    this.#sweepIntervalMs = nonNegativeInteger(
+      "sweepIntervalMs",
+      options.sweepIntervalMs ?? 60_000,
+    );
   }
 
   on<E extends WorkerEventName>(event: E, listener: (payload: WorkerEvents[E]) => void): this {
@@ -73,6 +116,7 @@ export class Worker {
   async start(): Promise<void> {
     if (this.#consumer) throw new Error("This worker is already started.");
     this.#closing = false;
+    this.#tracer = await loadTracer();
     this.#consumer = await this.#queue.consume({
       concurrency: this.#concurrency,
       handler: (job) => this.#handle(job),
@@ -86,15 +130,40 @@ export class Worker {
         this.#logger.warn({ workflowId, runId, job: key }, "lease lost");
       },
     });
+    if (this.#sweepIntervalMs > 0) {
+      this.#sweepTimer = setInterval(() => {
+        this.sweep().catch((error: unknown) => {
+          this.#logger.warn({ error: (error as Error).message }, "periodic sweep failed");
+        });
+      }, this.#sweepIntervalMs);
+      this.#sweepTimer.unref();
+    }
   }
 
-  /** Finishes the steps in progress and leaves every other job queued for another worker. */
-  async close(): Promise<void> {
+  /**
+   * Finishes the steps in progress and leaves every other job queued for
+   * another worker. A step still running after `timeoutMs` (default the
+   * `closeTimeoutMs` option) has its node's signal fired; nothing of it is
+   * journalled and its job goes back to the queue, so the step runs again
+   * elsewhere.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = nonNegativeInteger("timeoutMs", options.timeoutMs ?? this.#closeTimeoutMs);
     // Jobs in progress stop after their current step and requeue their run.
     this.#closing = true;
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
     const consumer = this.#consumer;
     this.#consumer = null;
-    await consumer?.close();
+    if (!consumer) return;
+    const timer = setTimeout(() => {
+      for (const watch of this.#active) watch.giveUp({ kind: "closing" });
+    }, timeoutMs);
+    try {
+      await consumer.close();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -166,12 +235,19 @@ export class Worker {
 
   /** The run's engine, creating the run first for a start job (a second start of one key finds it). */
   async #open(job: RunJob, definition: WorkflowSpec): Promise<WorkflowEngine> {
+    const onEvent = (event: WorkflowEvent) => {
+      if (event.type === "runStarted") {
+        this.#emit("runStarted", { workflowId: event.workflowId, runId: event.runId });
+      }
+    };
     if (job.atStep === -1) {
       try {
-        await WorkflowEngine.create({
+        return await WorkflowEngine.create({
           ...definition,
-          storage: withRunId(this.#storage, job.runId),
+          storage: this.#storage,
+          newRunId: job.runId,
           initialState: job.initialState ?? definition.initialState ?? {},
+          onEvent,
         });
       } catch (error) {
         if (!hasErrorCode(error, "RUN_EXISTS")) throw error;
@@ -193,8 +269,8 @@ export class Worker {
     try {
       for (let steps = 0; steps < this.#stepsPerJob; steps++) {
         const before = engine.headStep;
-        const more = await engine.step(input);
-        // Nothing appended: a wait without its answer, or a completed run.
+        const more = await this.#step(engine, input, retry.attempt);
+        // Nothing appended: a wait without its answer, or a completed or cancelled run.
         if (engine.headStep === before) break;
         input = undefined;
         retry.attempt = 0;
@@ -202,8 +278,11 @@ export class Worker {
         if (!more || this.#closing) break;
       }
     } catch (error) {
+      if (error instanceof GivenUp) return this.#givenUp(job, error.why, error.cause);
       if (hasErrorCode(error, "STEP_CONFLICT")) {
-        // Another worker advanced the run: it holds the run's job now.
+        // Another writer advanced the run: a cancel, or a worker that holds the run's job now.
+        const now = await this.#storage.getRun(job.workflowId, job.runId).catch(() => null);
+        if (now?.status === "cancelled") return this.#givenUp(job, { kind: "cancelled", run: now });
         this.#emit("leaseLost", { ...run, reason: (error as Error).message });
         this.#logger.info({ ...run }, "another writer advanced the run; job dropped");
         return { kind: "done" };
@@ -212,6 +291,71 @@ export class Worker {
       throw error;
     }
     return this.#after(job, engine);
+  }
+
+  /**
+   * One step under a span, with a signal that fires when the run's head
+   * moves under it (a cancel, another writer) or close() runs out of time.
+   */
+  async #step(
+    engine: WorkflowEngine,
+    input: Record<string, unknown> | undefined,
+    attempt: number,
+  ): Promise<boolean> {
+    const step = engine.headStep + 1;
+    const attributes = {
+      "wf.workflow_id": engine.workflowId,
+      "wf.run_id": engine.runId,
+      "wf.step": step,
+      "wf.node_id": engine.nextNodeId ?? "",
+      "wf.attempt": attempt,
+    };
+    return this.#tracer.span("wf.step", attributes, async (span) => {
+      const watch = watchStep<GiveUp>({
+        intervalMs: this.#watchIntervalMs,
+        check: async () => {
+          const run = await this.#storage.getRun(engine.workflowId, engine.runId);
+          if (run.headStep < step) return null;
+          return run.status === "cancelled"
+            ? { kind: "cancelled", run }
+            : { kind: "advanced", run };
+        },
+        describe: (why) => GIVE_UP_TEXT[why.kind],
+      });
+      this.#active.add(watch);
+      try {
+        const more = await engine.step(input, { signal: watch.signal, attempt });
+        span.set({ "wf.status": engine.status });
+        return more;
+      } catch (error) {
+        if (hasErrorCode(error, "STEP_ABORTED") && watch.reason !== undefined) {
+          throw new GivenUp(watch.reason, error);
+        }
+        throw error;
+      } finally {
+        watch.stop();
+        this.#active.delete(watch);
+      }
+    });
+  }
+
+  /** What becomes of a job whose step was given up. */
+  #givenUp(job: RunJob, why: GiveUp, cause?: unknown): JobOutcome {
+    const run = { workflowId: job.workflowId, runId: job.runId };
+    switch (why.kind) {
+      case "cancelled":
+        this.#emit("cancelled", { ...run, step: why.run.headStep });
+        this.#logger.info({ ...run, step: why.run.headStep }, "run cancelled; job dropped");
+        return { kind: "done" };
+      case "advanced":
+        this.#emit("leaseLost", { ...run, reason: "another writer advanced the run mid-step" });
+        this.#logger.info({ ...run }, "another writer advanced the run mid-step; job dropped");
+        return { kind: "done" };
+      case "closing":
+        // Rejecting hands the job back: another worker runs the step again.
+        this.#logger.warn({ ...run }, "worker closing: step given up, job handed back");
+        throw cause ?? new Error("worker closing: step given up");
+    }
   }
 
   async #after(job: RunJob, engine: WorkflowEngine): Promise<JobOutcome> {
@@ -228,6 +372,10 @@ export class Worker {
       case "completed":
         this.#emit("completed", { ...run, step });
         this.#logger.info({ ...run, step }, "run completed");
+        break;
+      case "cancelled":
+        // A job of a run cancelled before it ran (a retry, an answer): nothing to do.
+        this.#logger.debug({ ...run, step }, "run is cancelled; job dropped");
         break;
       case "failed": {
         const state = await this.#queue.jobState(jobKey({ ...run, atStep: step }));
@@ -250,6 +398,30 @@ export class Worker {
     );
     return { kind: "dead", message };
   }
+}
+
+/** The reason a node's signal carries. */
+const GIVE_UP_TEXT: Record<GiveUp["kind"], string> = {
+  cancelled: "the run was cancelled",
+  advanced: "another writer advanced the run",
+  closing: "the worker is closing and the step ran past its close timeout",
+};
+
+/** A step given up through its signal, with why. */
+class GivenUp extends Error {
+  constructor(
+    readonly why: GiveUp,
+    override readonly cause: unknown,
+  ) {
+    super(`step given up: ${why.kind}`);
+  }
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -1,6 +1,6 @@
 // Options a worker refuses, and nodes whose class keeps #private fields
 // running under the worker's retry wrapper.
-import { MemoryStorage, Node } from "@wf/core";
+import { MemoryStorage, Node, type StepContext } from "@wf/core";
 import { describe, expect, it } from "vitest";
 import { type RunQueue, Worker } from "../src/index.js";
 import { withQueueRetries } from "../src/retry-nodes.js";
@@ -50,12 +50,20 @@ describe("worker options", () => {
     expect(wrapped.type).toBe("Private");
     expect(wrapped.maxRetries).toBe(0);
     expect(wrapped).toBeInstanceOf(Node);
-    const error = await (async () => wrapped.execute(undefined))().catch(
+    const context: StepContext = {
+      workflowId: "w",
+      runId: "r",
+      step: 1,
+      attempt: 0,
+      signal: new AbortController().signal,
+      idempotencyKey: "w/r/1",
+    };
+    const error = await (async () => wrapped.execute(undefined, context))().catch(
       (caught: unknown) => caught,
     );
     expect(error).toMatchObject({ message: "call 1" });
     await expect(wrapped.execFallback(undefined, error)).rejects.toBe(error);
     expect(scheduled).toEqual([[1, 10]]);
-    expect(wrapped.execute(undefined)).toBe(2);
+    expect(wrapped.execute(undefined, context)).toBe(2);
   });
 });

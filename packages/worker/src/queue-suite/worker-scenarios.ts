@@ -9,7 +9,7 @@ import { WorkflowClient } from "../client.js";
 import type { RunQueue } from "../queue.js";
 import { Worker, type WorkerOptions } from "../worker.js";
 import { uniqueId, until } from "./waiting.js";
-import { Ask, chain, Flaky, Visit } from "./workflows.js";
+import { Ask, Blocking, chain, Flaky, Visit } from "./workflows.js";
 
 export interface WorkerScenarioOptions {
   name: string;
@@ -233,6 +233,92 @@ export function workerScenariosSuite(options: WorkerScenarioOptions): void {
       }
       expect([...executions.values()].every((count) => count === 1)).toBe(true);
       expect(executions.size).toBe(20 * 6);
+    });
+
+    it("cancel during a long node fires its signal, the journal ends cancelled, and wait() says so", async () => {
+      const { storage, queue, client, worker } = await setup();
+      const workflowId = uniqueId("cancel");
+      const slow = new Blocking("slow");
+      const workflow = {
+        workflowId,
+        nodes: [new Visit("before"), slow, new Visit("after")],
+        edges: [
+          { from: "before", to: "slow" },
+          { from: "slow", to: "after" },
+        ],
+      };
+      const started = await worker({ workflows: [workflow], watchIntervalMs: 20 });
+      const cancelled: number[] = [];
+      started.on("cancelled", ({ step }) => cancelled.push(step));
+      const { runId } = await client.start(workflowId);
+      await until("the slow node started", () => slow.started.length === 1);
+      expect(slow.started[0]).toMatchObject({
+        workflowId,
+        runId,
+        step: 2,
+        attempt: 0,
+        idempotencyKey: `${workflowId}/${runId}/2`,
+      });
+      await expect(client.cancel(workflowId, runId, { reason: "customer withdrew" })).resolves.toBe(
+        true,
+      );
+      expect(await client.wait(workflowId, runId)).toBe("cancelled");
+      await until("the node's signal fired", () => slow.aborted.length === 1);
+      expect(slow.aborted[0]).toEqual({ step: 2, reason: "the run was cancelled" });
+      await until("the worker reported the cancel", () => cancelled.length === 1);
+      expect(cancelled).toEqual([2]);
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.map((record) => record.status)).toEqual(["running", "running", "cancelled"]);
+      expect(steps[2]?.error).toMatchObject({ code: "CANCELLED", message: "customer withdrew" });
+      expect(steps[2]?.shared).toEqual({ visited: ["before"] });
+      await expect(client.cancel(workflowId, runId)).resolves.toBe(false);
+      // The job that ran the node is done and nothing new was queued for the run.
+      for (const atStep of [1, 2]) {
+        const state = (await queue.jobState(`${workflowId}/${runId}/${atStep}`)).state;
+        expect(["done", "absent"]).toContain(state);
+      }
+    });
+
+    it("cancel right after start waits for the worker to create the run, then cancels it", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("cancel-early");
+      const slow = new Blocking("slow");
+      const workflow = { workflowId, nodes: [slow] };
+      const { runId } = await client.start(workflowId);
+      const cancelling = client.cancel(workflowId, runId);
+      await worker({ workflows: [workflow], watchIntervalMs: 20 });
+      await expect(cancelling).resolves.toBe(true);
+      expect(await client.wait(workflowId, runId)).toBe("cancelled");
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.at(-1)?.status).toBe("cancelled");
+      expect(steps.filter((record) => record.status === "cancelled").length).toBe(1);
+    });
+
+    it("close() past its timeout fires the node's signal, journals nothing of it, and hands the job back", async () => {
+      const { storage, client, worker } = await setup();
+      const workflowId = uniqueId("close-timeout");
+      const slow = new Blocking("slow");
+      const workflow = {
+        workflowId,
+        nodes: [new Visit("before"), slow],
+        edges: [{ from: "before", to: "slow" }],
+      };
+      const first = await worker({ workflows: [workflow], stepsPerJob: 5 });
+      const { runId } = await client.start(workflowId);
+      await until("the slow node started", () => slow.started.length === 1);
+      await first.close({ timeoutMs: 50 });
+      expect(slow.aborted).toEqual([
+        {
+          step: 2,
+          reason: "the worker is closing and the step ran past its close timeout",
+        },
+      ]);
+      expect((await storage.getRun(workflowId, runId)).headStep).toBe(1);
+      await worker({ workflows: [workflow] });
+      expect(await client.wait(workflowId, runId, { timeoutMs: 120_000 })).toBe("completed");
+      const steps = await storedSteps(storage, workflowId, runId);
+      expect(steps.map((record) => record.step)).toEqual([0, 1, 2]);
+      expect(steps[2]?.shared).toEqual({ visited: ["before"], slow: "quick" });
     });
 
     it("sweep() enqueues a running run that has no job", async () => {

@@ -1,5 +1,5 @@
 import type { WorkflowSpec } from "@wf/core";
-import { Node, type RequestInput, type SharedState } from "@wf/core";
+import { Node, type RequestInput, type SharedState, type StepContext } from "@wf/core";
 
 /** Appends its id to `shared.visited`; counts its executions in `runs` (per run id) when given. */
 export class Visit extends Node {
@@ -67,4 +67,39 @@ export function chain(
   const nodes = Array.from({ length }, (_, index) => new Visit(`a${index}`, executions));
   const edges = nodes.slice(1).map((node, index) => ({ from: `a${index}`, to: node.id }));
   return { workflowId, nodes, edges };
+}
+
+/**
+ * Blocks in execute until its step's signal fires, the first `blockingRuns`
+ * times it runs (over all runs); later executions return at once. Reports
+ * each start and each signal, so tests act at the right moment.
+ */
+export class Blocking extends Node {
+  readonly started: StepContext[] = [];
+  readonly aborted: { step: number; reason: string }[] = [];
+  constructor(
+    id: string,
+    readonly blockingRuns = 1,
+  ) {
+    super({ id });
+  }
+  override execute(_prepared: unknown, context: StepContext): Promise<string> | string {
+    this.started.push(context);
+    if (this.started.length > this.blockingRuns) return "quick";
+    return new Promise<string>((resolve) => {
+      const onAbort = () => {
+        const reason = context.signal.reason;
+        this.aborted.push({
+          step: context.step,
+          reason: reason instanceof Error ? reason.message : String(reason),
+        });
+        resolve("aborted");
+      };
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  override cleanup(shared: SharedState, _prepared: unknown, result: unknown): void {
+    shared[this.id] = result as string;
+  }
 }
