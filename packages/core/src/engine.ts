@@ -31,6 +31,7 @@ import {
   toRecordedError,
 } from "./records.js";
 import { newRunId } from "./run-id.js";
+import { StepAbort } from "./step-abort.js";
 import type { WorkflowStorage } from "./storage.js";
 import { readHistory, readTimelineStep } from "./timeline.js";
 
@@ -136,8 +137,8 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   readonly #onEvent: ((event: WorkflowEvent) => void) | undefined;
   /** The step in progress, if any: `cancel()` waits for it. */
   #inFlight: Promise<boolean> | null = null;
-  /** Aborts the node in progress. */
-  #abort: AbortController | null = null;
+  /** Gives up the step in progress. */
+  #abort: StepAbort | null = null;
   /** Set by `cancel()` while a step runs: that step journals the cancel instead of its outcome. */
   #cancelReason: string | undefined;
 
@@ -371,11 +372,10 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
     const step = this.#run.headStep + 1;
-    const abort = new AbortController();
+    const abort = new StepAbort(signal);
     this.#abort = abort;
-    const given = linkSignal(signal, abort);
     try {
-      const outcome = await untilAborted(
+      const outcome = await abort.race(
         runNode(
           node,
           this.#shared,
@@ -385,25 +385,26 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
             workflowId: this.workflowId,
             runId: this.runId,
             step,
-            signal: abort.signal,
+            get signal() {
+              return abort.signal;
+            },
             idempotencyKey: `${this.workflowId}/${this.runId}/${step}`,
           },
           attempt,
         ),
-        abort.signal,
       );
       // The node has changed the live state. Whatever happens from here on,
       // step() either stands on the record it appended or rejects with the
       // live state back at the last record: a rejected step is never applied
       // twice by the next one.
       try {
-        if (abort.signal.aborted) {
+        if (abort.aborted) {
           this.#restoreShared();
           if (this.#cancelReason !== undefined) {
             await this.#journalCancel(this.#cancelReason);
             return false;
           }
-          throw new StepAbortedError(this.workflowId, this.runId, step, abort.signal.reason);
+          throw new StepAbortedError(this.workflowId, this.runId, step, abort.reason);
         }
         return await this.#journal(nodeId, node, outcome as NodeOutcome);
       } catch (error) {
@@ -411,7 +412,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
         throw error;
       }
     } finally {
-      given.unlink();
+      abort.dispose();
     }
   }
 
@@ -471,6 +472,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
 
   /** The events of a step record this engine appended. */
   #emitStep(record: StepRecord): void {
+    if (this.#onEvent === undefined) return;
     const ref = this.#ref(record.step);
     this.#emit({
       type: "stepAppended",
@@ -648,40 +650,4 @@ function forkRun<Shared extends SharedState>(
     definition: definition.fingerprint,
   };
   return { run, first };
-}
-
-/** Makes `target` abort when `signal` does; `unlink` stops listening. */
-function linkSignal(
-  signal: AbortSignal | undefined,
-  target: AbortController,
-): { unlink: () => void } {
-  if (signal === undefined) return { unlink: () => undefined };
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError("step's `signal` must be an AbortSignal.");
-  }
-  const forward = () => target.abort(signal.reason);
-  if (signal.aborted) forward();
-  else signal.addEventListener("abort", forward, { once: true });
-  return { unlink: () => signal.removeEventListener("abort", forward) };
-}
-
-const ABORTED = Symbol("aborted");
-
-/** `work`'s result, or ABORTED as soon as `signal` fires: a node that ignores its signal cannot hold the step. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

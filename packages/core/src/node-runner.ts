@@ -36,6 +36,28 @@ export function hasAnswer(
   );
 }
 
+/** A node's StepContext. A class, so its lazy `signal` getter lives on the prototype. */
+class Context implements StepContext {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly step: number;
+  readonly idempotencyKey: string;
+  readonly #of: Omit<StepContext, "attempt">;
+  constructor(
+    of: Omit<StepContext, "attempt">,
+    readonly attempt: number,
+  ) {
+    this.#of = of;
+    this.workflowId = of.workflowId;
+    this.runId = of.runId;
+    this.step = of.step;
+    this.idempotencyKey = of.idempotencyKey;
+  }
+  get signal(): AbortSignal {
+    return this.#of.signal;
+  }
+}
+
 /** Waits `ms`, or less when `signal` fires first. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -63,7 +85,8 @@ export async function runNode<Shared extends SharedState>(
   step: Omit<StepContext, "attempt">,
   firstAttempt = 0,
 ): Promise<NodeOutcome> {
-  let context: StepContext = { ...step, attempt: firstAttempt };
+  const contextAt = (attempt: number): StepContext => new Context(step, attempt);
+  let context = contextAt(firstAttempt);
   const consumed: Answers = {};
   let asks = 0;
   // A holder rather than a `let`, so the check after prepare() sees what the closure set.
@@ -108,7 +131,7 @@ export async function runNode<Shared extends SharedState>(
   try {
     let result: unknown;
     for (let attempt = 0; ; attempt++) {
-      context = { ...step, attempt: firstAttempt + attempt };
+      if (attempt > 0) context = contextAt(firstAttempt + attempt);
       try {
         result = await node.execute(prepared, context);
         break;

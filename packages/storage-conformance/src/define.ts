@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ConformanceOptions, createHarness } from "./harness.js";
 import { appendSuite } from "./suites/append.js";
+import { cancelSuite } from "./suites/cancel.js";
 import { closingSuite } from "./suites/closing.js";
 import { costSuite } from "./suites/cost.js";
 import { crossProcessSuite } from "./suites/cross-process.js";
@@ -31,6 +32,7 @@ export const SUITES = [
   retentionSuite,
   resumeSuite,
   forkSuite,
+  cancelSuite,
   validationSuite,
   inputSuite,
   costSuite,

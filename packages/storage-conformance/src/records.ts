@@ -76,7 +76,15 @@ export function sampleStep(
     error:
       status === "failed"
         ? { name: "Error", message: "failed on purpose", code: null, nodeId: "a", stack: null }
-        : null,
+        : status === "cancelled"
+          ? {
+              name: "RunCancelled",
+              message: "cancelled",
+              code: "CANCELLED",
+              nodeId: "a",
+              stack: null,
+            }
+          : null,
     ...overrides,
   };
 }

@@ -38,6 +38,7 @@ const STEP_DAMAGE: [string, (record: Record<string, unknown>) => void][] = [
   ["the step number is a string", (r) => Object.assign(r, { step: "2" })],
   ["parent is not below the step", (r) => Object.assign(r, { parent: 7 })],
   ["failed without an error", (r) => Object.assign(r, { status: "failed" })],
+  ["cancelled without its reason", (r) => Object.assign(r, { status: "cancelled" })],
   ["another run's id", (r) => Object.assign(r, { runId: "someone-else" })],
   ["a format version from the future", (r) => Object.assign(r, { formatVersion: 99 })],
   ["inputs missing", (r) => delete r.inputs],

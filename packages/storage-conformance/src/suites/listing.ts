@@ -3,7 +3,7 @@
  * filter, workflows ascending; every listing pages with an opaque cursor and
  * returns each item exactly once.
  */
-import type { RunStatus } from "@wf/core";
+import { RUN_STATUSES, type RunStatus } from "@wf/core";
 import { encodeCursor, MAX_PAGE_SIZE } from "@wf/core/storage";
 import { describe, expect, it } from "vitest";
 import {
@@ -96,6 +96,7 @@ export function listingSuite(h: Harness): void {
         "failed",
         "waiting_for_input",
         "completed",
+        "cancelled",
       ];
       const byStatus = new Map<RunStatus, string[]>();
       for (const [i, status] of statuses.entries()) {
@@ -109,7 +110,7 @@ export function listingSuite(h: Harness): void {
           await store.appendStep(sampleStep(workflowId, runId, 1, { status }));
         byStatus.set(status, [runId, ...(byStatus.get(status) ?? [])]);
       }
-      for (const status of ["running", "completed", "failed", "waiting_for_input"] as RunStatus[]) {
+      for (const status of RUN_STATUSES) {
         const runs = await collectPages(
           (cursor) => store.listRuns(workflowId, { status, cursor, limit: 1 }),
           1,
@@ -121,7 +122,7 @@ export function listingSuite(h: Harness): void {
         expect(runs.every((r) => r.status === status)).toBe(true);
       }
       const all = await collectPages((cursor) => store.listRuns(workflowId, { cursor }));
-      expect(all).toHaveLength(5);
+      expect(all).toHaveLength(statuses.length);
     });
 
     it("listRuns of a workflow without runs is empty", async () => {
