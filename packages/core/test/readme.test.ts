@@ -19,10 +19,11 @@ async function runModule(name: string, source: string): Promise<Record<string, u
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 describe("README examples", () => {
-  it("the root README's resume, resume-from, fork and validation examples run as written", async () => {
+  it("the root README's resume, resume-from, fork, validation and cancel examples run as written", async () => {
     const blocks = tsBlocks(await readFile(new URL("../../../README.md", import.meta.url), "utf8"));
-    expect(blocks).toHaveLength(5);
-    const [setup, resume, resumeFrom, fork, validation] = blocks as [
+    expect(blocks).toHaveLength(6);
+    const [setup, resume, resumeFrom, fork, validation, cancel] = blocks as [
+      string,
       string,
       string,
       string,
@@ -35,6 +36,9 @@ export const forkOrigin = fork.forkedFrom;
 export const firstRunId = first.runId;
 export const validationError = await (async () => { ${validation} })().then(() => null, (e) => e);
 export const stored = await storage.listSteps("adder", first.runId);
+${cancel}
+export const cancelledSteps = await storage.listSteps("adder", halted.runId);
+export const goOnStatus = goOn.status;
 `;
     const result = await runModule("root", source);
     expect(result.fromStep).toBe(5);
@@ -50,6 +54,17 @@ export const stored = await storage.listSteps("adder", first.runId);
       [4, 1],
       [5, 4],
     ]);
+    const cancelled = (
+      result.cancelledSteps as { items: { step: number; parent: number | null; status: string }[] }
+    ).items;
+    expect(cancelled.map((s) => [s.step, s.parent, s.status])).toEqual([
+      [0, null, "running"],
+      [1, 0, "running"],
+      [2, 1, "cancelled"],
+      [3, 1, "running"],
+      [4, 3, "completed"],
+    ]);
+    expect(result.goOnStatus).toBe("completed");
   });
 
   it("the package README's usage snippet runs and completes after the answer", async () => {
