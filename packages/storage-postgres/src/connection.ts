@@ -91,7 +91,9 @@ export class Connection {
       query: async <Row extends pg.QueryResultRow>(sql: Sql, values: Values = []) => {
         // pg honours a per-query query_timeout its types do not declare.
         const query: pg.QueryConfig & { query_timeout: number } = {
-          ...(typeof sql === "string" ? { text: sql } : sql),
+          ...(typeof sql === "string" || !this.#settings.preparedStatements
+            ? { text: typeof sql === "string" ? sql : sql.text }
+            : sql),
           values: values as unknown[],
           query_timeout: this.#settings.queryTimeoutMillis + CLIENT_TIMEOUT_GRACE_MS,
         };

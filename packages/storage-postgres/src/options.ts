@@ -51,6 +51,14 @@ export interface PostgresStorageOptions {
    * STORAGE_MISCONFIGURED naming the missing version. Default true.
    */
   autoMigrate?: boolean;
+  /**
+   * Send the appends and other writes as named prepared statements, parsed
+   * and planned once per connection. Turn off behind a pooler that cannot
+   * keep them across transactions (PgBouncer in transaction mode before
+   * 1.21, some proxies); every statement is then planned on each call.
+   * Default true.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Every option, so a misspelt one is refused rather than ignored. */
@@ -64,6 +72,7 @@ export const OPTION_KEYS: readonly (keyof PostgresStorageOptions)[] = [
   "queryTimeoutMillis",
   "idleTimeoutMillis",
   "autoMigrate",
+  "preparedStatements",
 ];
 
 const URL_FORM = "postgres://user:password@host:5432/database (or postgresql://)";
@@ -84,6 +93,7 @@ export interface Settings {
   queryTimeoutMillis: number;
   idleTimeoutMillis: number;
   autoMigrate: boolean;
+  preparedStatements: boolean;
 }
 
 export function resolveSettings(options: PostgresStorageOptions): Settings {
@@ -110,7 +120,16 @@ export function resolveSettings(options: PostgresStorageOptions): Settings {
       DEFAULT_IDLE_TIMEOUT_MS,
     ),
     autoMigrate: options.autoMigrate ?? true,
+    preparedStatements: flag("preparedStatements", options.preparedStatements, true),
   };
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
