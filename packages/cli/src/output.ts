@@ -3,7 +3,7 @@ import type { Writable } from "node:stream";
 /** A stream `wf` writes to; a terminal has `isTTY` and `columns`. */
 export type OutputStream = Writable & { isTTY?: boolean; columns?: number };
 
-export type Colour = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
+export type Colour = "bold" | "dim" | "red" | "green" | "yellow" | "cyan" | "magenta";
 
 const ANSI: Record<Colour, [number, number]> = {
   bold: [1, 22],
@@ -12,6 +12,7 @@ const ANSI: Record<Colour, [number, number]> = {
   green: [32, 39],
   yellow: [33, 39],
   cyan: [36, 39],
+  magenta: [35, 39],
 };
 
 /** The colour a run or node status is shown in. */
@@ -21,6 +22,8 @@ export const STATUS_COLOUR: Record<string, Colour> = {
   waiting_for_input: "yellow",
   waiting: "yellow",
   failed: "red",
+  // Apart from failed (red): a cancel is a decision, not a fault.
+  cancelled: "magenta",
 };
 
 export interface Column {

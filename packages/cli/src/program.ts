@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerCancel } from "./commands/cancel.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerContinue } from "./commands/continue.js";
 import { registerCopy } from "./commands/copy.js";
@@ -70,6 +71,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
   registerSteps(program, action);
   registerShow(program, action);
   registerDiff(program, action);
+  registerCancel(program, action);
   registerDelete(program, action);
   registerPrune(program, action);
   registerValidate(program, action);

@@ -1,18 +1,26 @@
 import type { JsonValue, StepRecord } from "@wf/core";
 import microdiff from "microdiff";
 
-/** One difference between two steps, at a path in the shared state or the node statuses. */
+/** One difference between two steps: the run status, or a path in the shared state or the node statuses. */
 export interface Change {
-  /** `shared` or `nodeStatuses`, then keys and array indexes: `shared.order.items[2]`. */
+  /** `status`, or `shared` or `nodeStatuses` then keys and array indexes: `shared.order.items[2]`. */
   path: string;
   kind: "added" | "removed" | "changed";
   before?: JsonValue;
   after?: JsonValue;
 }
 
-/** What changed from step `before` to step `after`: shared state first, then node statuses. */
+/**
+ * What changed from step `before` to step `after`: the run status first (a
+ * cancel step changes nothing else), then shared state, then node statuses.
+ */
 export function diffSteps(before: StepRecord, after: StepRecord): Change[] {
+  const status: Change[] =
+    before.status === after.status
+      ? []
+      : [{ path: "status", kind: "changed", before: before.status, after: after.status }];
   return [
+    ...status,
     ...diffValues("shared", before.shared, after.shared),
     ...diffValues("nodeStatuses", before.nodeStatuses, after.nodeStatuses),
   ];

@@ -31,7 +31,10 @@ export interface StepSummary {
   superseded: boolean;
   /** Request id of the question the run waits on after this step. */
   waitingFor: string | null;
+  /** `name: message` of a failed step's error (a cancel step's too: the journal keeps its reason there). */
   error: string | null;
+  /** Why the run was cancelled, on a cancel step; null on every other step. */
+  reason: string | null;
 }
 
 export function stepSummary(entry: TimelineEntry): StepSummary {
@@ -47,6 +50,7 @@ export function stepSummary(entry: TimelineEntry): StepSummary {
     superseded: entry.superseded,
     waitingFor: record.awaitingInput?.requestId ?? null,
     error: record.error ? `${record.error.name}: ${record.error.message}` : null,
+    reason: record.status === "cancelled" ? (record.error?.message ?? "") : null,
   };
 }
 
@@ -95,7 +99,8 @@ function stepNote(summary: StepSummary, runId: string): string {
   if (summary.superseded) notes.push("superseded");
   if (summary.storedIn !== runId) notes.push(`from ${summary.storedIn}`);
   if (summary.waitingFor) notes.push(`waiting for ${summary.waitingFor}`);
-  if (summary.error) notes.push(summary.error);
+  if (summary.reason !== null) notes.push(`cancelled: ${summary.reason}`);
+  else if (summary.error) notes.push(summary.error);
   return notes.join("; ");
 }
 
@@ -116,7 +121,7 @@ export function printSteps(
       const row: Cell[] = [
         String(summary.step),
         summary.parent === null ? "-" : String(summary.parent),
-        summary.node ?? "(start)",
+        summary.node ?? (summary.status === "cancelled" ? "(cancel)" : "(start)"),
         statusCell(summary.status),
         summary.next ?? "-",
         shortTime(summary.createdAt),
@@ -134,5 +139,6 @@ export function printSteps(
 
 /** A record's one-line description, for messages. */
 export function describeStep(record: StepRecord): string {
-  return `step ${record.step} (${record.previousNodeId ?? "start"} → ${record.nextNodeId ?? "end"}, ${record.status})`;
+  const node = record.previousNodeId ?? (record.status === "cancelled" ? "cancel" : "start");
+  return `step ${record.step} (${node} → ${record.nextNodeId ?? "end"}, ${record.status})`;
 }

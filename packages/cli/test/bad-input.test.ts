@@ -106,6 +106,7 @@ describe("bad input", () => {
       for (const args of [
         ["show", "approval", id],
         ["delete", "approval", id, "--yes", "--force"],
+        ["cancel", "approval", id, "--yes"],
         ["steps", id, runs.completed],
         ["diff", "approval", `${id}@1`, `${runs.completed}@1`],
         ["answer", "approval", id, "review=yes", "--definition", APPROVAL],
@@ -189,6 +190,7 @@ describe("bad input", () => {
       "show",
       "diff",
       "delete",
+      "cancel",
       "prune",
       "validate",
       "resume",

@@ -1,9 +1,9 @@
 // wf copy's engine across every store: fs → PostgreSQL → Redis → S3 → fs
 // gives back the original journals step for step (superseded branches, fork
-// lineage, waiting and failed runs, exact state), fork sources are created
+// lineage, waiting, failed and cancelled runs, exact state), fork sources are created
 // before their forks, every hop verifies the same content hash, and a second
 // copy writes nothing and says so.
-import type { WorkflowStorage } from "@wf/core";
+import { cancelRun, type WorkflowStorage } from "@wf/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyJournals, type RunCopyResult, summarizeCopy } from "../src/copy.js";
 import {
@@ -35,6 +35,13 @@ describe("copyJournals round trip", () => {
   it("fs → PostgreSQL → Redis → S3 → fs gives journals equal to the original, step for step", async () => {
     for (const spec of specs) stores.push(await openSpec(spec));
     const seeded = await seedJournals(stores[0] as WorkflowStorage);
+    // A cancelled run: its cancel step (the reason as its error, no previous node) must travel as is.
+    const waitingRun = await (stores[0] as WorkflowStorage).getRun("copy-main", seeded.waiting);
+    expect(
+      await cancelRun(stores[0] as WorkflowStorage, "copy-main", seeded.waiting, {
+        reason: "nul \u0000 and émoji 🎉 in a reason",
+      }),
+    ).toBe(true);
     const original = await readStore(stores[0] as WorkflowStorage);
 
     // The journals have the shapes the copy must keep.
@@ -51,7 +58,24 @@ describe("copyJournals round trip", () => {
     ]);
     expect(byId.get(seeded.fork)?.run.forkedFrom).toEqual({ runId: seeded.resumed, step: 2 });
     expect(byId.get(seeded.forkOfFork)?.run.forkedFrom).toEqual({ runId: seeded.fork, step: 3 });
-    expect(byId.get(seeded.waiting)?.run.status).toBe("waiting_for_input");
+    const cancelled = byId.get(seeded.waiting);
+    expect(cancelled?.run).toMatchObject({
+      status: "cancelled",
+      headStep: waitingRun.headStep + 1,
+    });
+    expect(cancelled?.steps.at(-1)).toMatchObject({
+      status: "cancelled",
+      parent: waitingRun.headStep,
+      previousNodeId: null,
+      error: {
+        name: "RunCancelled",
+        code: "CANCELLED",
+        message: "nul \u0000 and émoji 🎉 in a reason",
+      },
+    });
+    expect(original.find((entry) => entry.run.workflowId === "copy-other")?.run.status).toBe(
+      "waiting_for_input",
+    );
     expect(byId.get(seeded.failed)?.run.status).toBe("failed");
     expect(original).toHaveLength(6);
     const steps = original.reduce((sum, entry) => sum + entry.steps.length, 0);
@@ -84,6 +108,9 @@ describe("copyJournals round trip", () => {
       expect(created.indexOf(seeded.resumed)).toBeLessThan(created.indexOf(seeded.fork));
       expect(created.indexOf(seeded.fork)).toBeLessThan(created.indexOf(seeded.forkOfFork));
       expect(await readStore(to)).toEqual(original);
+      // The destination lists it under its status too (each store keeps its own status index).
+      const listed = await to.listRuns("copy-main", { status: "cancelled" });
+      expect(listed.items.map((run) => run.runId)).toEqual([seeded.waiting]);
       hashes.push(new Map(results.map((r) => [r.runId, r.sha256])));
     }
     // The content hash depends on the journal only, not on the store it was read from.
@@ -110,7 +137,7 @@ describe("copyJournals round trip", () => {
     expect(report.totals).toMatchObject({ runs: 6, alreadyCopied: 6, copied: 0, stepsCopied: 0 });
     expect(report.runs.map((r) => r.outcome)).toEqual(Array(6).fill("already-copied"));
     expect(summarizeCopy(report)).toMatch(
-      /^Copy done in [0-9.]+s: nothing to copy: the destination already holds all 6 runs \(21 steps\)/,
+      /^Copy done in [0-9.]+s: nothing to copy: the destination already holds all 6 runs \(22 steps\)/,
     );
     expect(await readStore(to)).toEqual(before);
   });

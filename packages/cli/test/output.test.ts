@@ -84,6 +84,8 @@ describe("output", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("complete -o default -F _wf_complete wf");
     expect(result.stdout).toMatch(/prune\) opts="--older-than --status --dry-run --yes --force/);
+    expect(result.stdout).toMatch(/cancel\) opts="--reason --yes /);
+    expect(result.stdout).toMatch(/compgen -W "[^"]*\bcancel\b/);
     expect((await wf(store.url, ["completion", "fish"])).code).toBe(2);
   });
 });

@@ -119,6 +119,21 @@ export interface ActionResult {
   stoppedAtLimit: boolean;
 }
 
+/** The body of a cancel (POST …/runs/:run/cancel). */
+export interface CancelRequest {
+  /** Kept in the cancel step; the inspector's default when left out or blank. */
+  reason?: string;
+}
+
+export interface CancelResult {
+  runId: string;
+  /** Always true: a run that had ended already is answered with 409 NOT_CANCELLABLE. */
+  cancelled: true;
+  status: RunStatus;
+  /** The cancel step. */
+  headStep: number;
+}
+
 export interface ApiError {
   error: { code: string; name: string; message: string };
 }

@@ -16,6 +16,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { parseActionRequest, runAction } from "./actions.js";
 import type { ApiError, DiffView, RunsView, StatusCounts } from "./api-types.js";
+import { cancelFromPage, NotCancellable, parseCancelRequest } from "./cancel.js";
 import type { PageFiles } from "./page-files.js";
 import {
   BranchScanner,
@@ -66,6 +67,7 @@ function statusOf(error: unknown): 400 | 403 | 404 | 409 | 500 | 503 {
   if (error instanceof BadRequest || error instanceof TypeError || error instanceof RangeError) {
     return 400;
   }
+  if (error instanceof NotCancellable) return 409;
   if (!(error instanceof WorkflowError)) return 500;
   switch (error.code) {
     case "RUN_NOT_FOUND":
@@ -382,8 +384,9 @@ export function createApp(settings: AppSettings): Hono {
     });
   });
 
-  // ---- time travel: POST only, JSON only, same origin, with the token ----
-  app.post("/api/workflows/:workflow/runs/:run/actions", async (c) => {
+  // ---- writes: POST only, JSON only, same origin, with the token ----
+  /** The refusal of a write that lacks a same-origin Origin, the token or a JSON body; null when it has them. */
+  const refuseWrite = (c: Context, what: string) => {
     const origin = c.req.header("origin");
     const host = c.req.header("host");
     if (!origin || origin !== `http://${host}`) {
@@ -399,25 +402,45 @@ export function createApp(settings: AppSettings): Hono {
         c,
         403,
         "TOKEN_REQUIRED",
-        `Time travel needs the inspector's token in the ${TOKEN_HEADER} header: open the address the inspector printed.`,
+        `${what} needs the inspector's token in the ${TOKEN_HEADER} header: open the address the inspector printed.`,
       );
     }
     if (!(c.req.header("content-type") ?? "").startsWith("application/json")) {
-      return refuse(c, 400, "JSON_REQUIRED", "Send the action as application/json.");
+      return refuse(c, 400, "JSON_REQUIRED", "Send the request body as application/json.");
     }
+    return null;
+  };
+  const jsonBody = async (c: Context): Promise<unknown> => {
+    try {
+      return await c.req.json();
+    } catch {
+      throw new BadRequest("The request body is not valid JSON.");
+    }
+  };
+
+  // Time travel needs the workflow's definition.
+  app.post("/api/workflows/:workflow/runs/:run/actions", async (c) => {
+    const refused = refuseWrite(c, "Time travel");
+    if (refused) return refused;
     const workflowId = c.req.param("workflow");
     const definition = definitions.get(workflowId);
     if (!definition) {
       return refuse(c, 403, "NO_DEFINITION", actionsFor(workflowId).reason as string);
     }
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new BadRequest("The request body is not valid JSON.");
-    }
-    const request = parseActionRequest(body);
+    const request = parseActionRequest(await jsonBody(c));
     return c.json(await runAction(storage, definition, c.req.param("run"), request));
+  });
+
+  // Cancelling needs no definition: it appends a cancelled step on the head (cancelRun).
+  app.post("/api/workflows/:workflow/runs/:run/cancel", async (c) => {
+    const refused = refuseWrite(c, "Cancelling a run");
+    if (refused) return refused;
+    const workflowId = c.req.param("workflow");
+    const request = parseCancelRequest(await jsonBody(c));
+    const result = await cancelFromPage(storage, workflowId, c.req.param("run"), request);
+    // The counts change at once: the next read surveys the runs again.
+    surveys.delete(workflowId);
+    return c.json(result);
   });
 
   app.notFound((c) => refuse(c, 404, "NOT_FOUND", `Nothing at ${c.req.path}.`));

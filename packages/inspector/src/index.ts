@@ -2,6 +2,8 @@ export type {
   ActionRequest,
   ActionResult,
   BranchView,
+  CancelRequest,
+  CancelResult,
   DiffView,
   RunView,
   StateChange,

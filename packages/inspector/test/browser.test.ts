@@ -1,8 +1,8 @@
 // The inspector in Debian's Chromium (playwright-core, never a downloaded
 // browser), against a FileSystemStorage and against PostgreSQL: the runs
 // list, a fork compared with its source, keyboard navigation, graph colours,
-// the diff, answering a question live, forking, XSS, cross-origin writes,
-// and the time to open a run of 100,000 steps.
+// the diff, answering a question live, forking, cancelling, XSS,
+// cross-origin writes, and the time to open a run of 100,000 steps.
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -307,6 +307,53 @@ describe.each([
     } finally {
       await new Promise<void>((resolve) => evil.close(() => resolve()));
     }
+  });
+
+  it("cancels a waiting run after asking, marks the cancel step, and lists the run as cancelled", async () => {
+    const engine = await WorkflowEngine.create({ ...reviewDefinition(), storage: store.storage });
+    await engine.run();
+    await open(`/w/${REVIEW}/r/${engine.runId}`);
+    await expect.poll(() => selectedStep().textContent()).toBe("step 2 / 2");
+    await page.getByRole("button", { name: "Cancel run…" }).click();
+    // Asked first, in the page: nothing is written until the cancel is confirmed.
+    const confirm = page.getByTestId("cancel-confirm");
+    await confirm.waitFor();
+    expect((await store.storage.getRun(REVIEW, engine.runId)).status).toBe("waiting_for_input");
+    await page.getByRole("button", { name: "Keep it" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Cancel run…" }).click();
+    await page.getByLabel("Reason for cancelling").fill("customer <b>withdrew</b>");
+    await page.getByRole("button", { name: "Cancel the run" }).click();
+    await expect.poll(() => selectedStep().textContent()).toBe("step 3 / 3");
+    await expect.poll(() => page.locator(".run-title .badge").textContent()).toBe("cancelled");
+    // The cancel button is gone: a cancelled run cannot be cancelled again.
+    expect(await page.getByRole("button", { name: "Cancel run…" }).count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId("cancel-reason").textContent())
+      .toBe("customer <b>withdrew</b>");
+    expect(await page.getByTestId("step-error").count()).toBe(0);
+    expect(await page.locator("b", { hasText: "withdrew" }).count()).toBe(0);
+    await expect.poll(() => row(3).getAttribute("data-cancelled")).toBe("true");
+    expect(await row(3).getByTestId("cancel-tag").textContent()).toContain("customer");
+    // The node the cancel cut short is coloured as cancelled in the graph.
+    await expect
+      .poll(() => page.locator('.graph-node[data-node="Review"]').getAttribute("data-status"))
+      .toBe("cancelled");
+    await shoot("cancelled.png");
+    const stored = await store.storage.getLatestStep(REVIEW, engine.runId);
+    expect(stored).toMatchObject({
+      step: 3,
+      parent: 2,
+      status: "cancelled",
+      error: { code: "CANCELLED", message: "customer <b>withdrew</b>" },
+    });
+
+    await open(`/w/${REVIEW}`);
+    await expect.poll(() => page.getByTestId("count-cancelled").textContent()).toBe("1");
+    await page.getByRole("button", { name: /^cancelled/ }).click();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    expect(await page.locator("tbody tr").getAttribute("data-run")).toBe(engine.runId);
+    expect(await page.locator("tbody tr .badge").textContent()).toBe("cancelled");
   });
 
   it("opens a run of 100,000 steps (10,000 on PostgreSQL; time printed)", async () => {

@@ -1,8 +1,8 @@
 // The inspector's server on its own: options, the security model (token,
 // Origin, Host, CSP, the id rule) and the reads and writes behind the page.
-import type { Page } from "@wf/core";
+import { type Page, WorkflowEngine } from "@wf/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ApiError, RunsView, StepRange } from "../src/api-types.js";
+import type { ApiError, CancelResult, RunsView, StepRange } from "../src/api-types.js";
 import {
   type ActionResult,
   type BranchView,
@@ -187,7 +187,7 @@ describe("reads", () => {
     const counts = await body<StatusCounts>(fetch(`${base}/api/workflows/${REVIEW}/counts`));
     expect(counts).toEqual({
       total: 5,
-      byStatus: { running: 0, waiting_for_input: 2, completed: 2, failed: 1 },
+      byStatus: { running: 0, waiting_for_input: 2, completed: 2, failed: 1, cancelled: 0 },
       complete: true,
     });
   });
@@ -321,5 +321,144 @@ describe("time travel", () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+describe("cancelling", () => {
+  const cancelPath = (runId: string, workflowId = REVIEW) =>
+    `/api/workflows/${workflowId}/runs/${runId}/cancel`;
+
+  /** A new run of the review workflow, waiting at step 2 for its Review question. */
+  async function waitingRun(): Promise<string> {
+    const engine = await WorkflowEngine.create({ ...reviewDefinition(), storage: store.storage });
+    await engine.run();
+    return engine.runId;
+  }
+
+  it("refuses a cross-origin POST, one without the token, one that is not JSON and a bad reason, writing nothing", async () => {
+    const runId = await waitingRun();
+    const before = await store.storage.getRun(REVIEW, runId);
+    const crossOrigin = await post(
+      cancelPath(runId),
+      { reason: "x" },
+      { origin: "http://evil.example" },
+    );
+    expect(crossOrigin.status).toBe(403);
+    expect((await body(crossOrigin)).error.code).toBe("ORIGIN_REFUSED");
+    const noOrigin = await post(cancelPath(runId), { reason: "x" }, { origin: "" });
+    expect((await body(noOrigin)).error.code).toBe("ORIGIN_REFUSED");
+    const noToken = await post(cancelPath(runId), { reason: "x" }, { "x-wf-token": "" });
+    expect(noToken.status).toBe(403);
+    const refusal = await body(noToken);
+    expect(refusal.error.code).toBe("TOKEN_REQUIRED");
+    expect(refusal.error.message).toContain("Cancelling a run needs the inspector's token");
+    const wrongToken = await post(cancelPath(runId), {}, { "x-wf-token": "x".repeat(32) });
+    expect((await body(wrongToken)).error.code).toBe("TOKEN_REQUIRED");
+    const form = await post(cancelPath(runId), { reason: "x" }, { "content-type": "text/plain" });
+    expect(form.status).toBe(400);
+    expect((await body(form)).error.code).toBe("JSON_REQUIRED");
+    const notText = await post(cancelPath(runId), { reason: 42 });
+    expect(notText.status).toBe(400);
+    expect((await body(notText)).error.message).toContain("reason must be a string");
+    const long = await post(cancelPath(runId), { reason: "r".repeat(1001) });
+    expect(long.status).toBe(400);
+    expect((await fetch(`${base}${cancelPath(runId)}`)).status).toBe(404);
+    expect(await store.storage.getRun(REVIEW, runId)).toEqual(before);
+  });
+
+  it("cancels a waiting run without a definition: a cancelled step with the reason, the counts and the listing follow", async () => {
+    const runId = await waitingRun();
+    const waitingHead = await store.storage.getLatestStep(REVIEW, runId);
+    // An inspector started without any definition module can cancel: cancelRun needs none.
+    const bare = await startInspector({ storage: store.storage, port: 0 });
+    try {
+      const url = `http://127.0.0.1:${bare.port}`;
+      const countsBefore = await body<StatusCounts>(fetch(`${url}/api/workflows/${REVIEW}/counts`));
+      const response = await fetch(`${url}${cancelPath(runId)}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: url, "x-wf-token": bare.token },
+        body: JSON.stringify({ reason: "duplicate <b>order</b>" }),
+      });
+      expect(response.status).toBe(200);
+      expect(await body<CancelResult>(response)).toEqual({
+        runId,
+        cancelled: true,
+        status: "cancelled",
+        headStep: 3,
+      });
+      const stored = await store.storage.getLatestStep(REVIEW, runId);
+      expect(stored).toMatchObject({
+        step: 3,
+        parent: 2,
+        status: "cancelled",
+        previousNodeId: null,
+        nextNodeId: "Review",
+        shared: waitingHead.shared,
+        awaitingInput: null,
+        error: {
+          name: "RunCancelled",
+          code: "CANCELLED",
+          message: "duplicate <b>order</b>",
+          nodeId: "Review",
+          stack: null,
+        },
+      });
+      expect(await store.storage.getStep(REVIEW, runId, 2)).toEqual(waitingHead);
+      // Counted at once, not after the counts' cache expires.
+      const countsAfter = await body<StatusCounts>(fetch(`${url}/api/workflows/${REVIEW}/counts`));
+      expect(countsAfter.byStatus.cancelled).toBe(countsBefore.byStatus.cancelled + 1);
+      expect(countsAfter.byStatus.waiting_for_input).toBe(
+        countsBefore.byStatus.waiting_for_input - 1,
+      );
+      const listed = await body<RunsView>(
+        fetch(`${url}/api/workflows/${REVIEW}/runs?status=cancelled`),
+      );
+      expect(listed.items.map((run) => run.runId)).toContain(runId);
+      const view = await body<RunView>(fetch(`${url}/api/workflows/${REVIEW}/runs/${runId}`));
+      expect(view.run.status).toBe("cancelled");
+      expect(view.head).toMatchObject({
+        step: 3,
+        status: "cancelled",
+        errorMessage: "duplicate <b>order</b>",
+      });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("answers 409 NOT_CANCELLABLE for a cancelled or completed run, writing nothing; a failed run can be cancelled", async () => {
+    const runId = await waitingRun();
+    expect((await post(cancelPath(runId), {})).status).toBe(200);
+    const stored = await store.storage.getLatestStep(REVIEW, runId);
+    expect(stored.error?.message).toBe("cancelled in the inspector");
+    const again = await post(cancelPath(runId), { reason: "twice" });
+    expect(again.status).toBe(409);
+    const { error } = await body(again);
+    expect(error.code).toBe("NOT_CANCELLABLE");
+    expect(error.message).toBe(
+      `Run ${runId} is cancelled already (head step 3): there is nothing to cancel.`,
+    );
+    expect(await store.storage.getLatestStep(REVIEW, runId)).toEqual(stored);
+
+    const finished = await post(cancelPath(runs.failed), {});
+    // A failed run has not ended: it can be resumed, so it can be cancelled.
+    expect(finished.status).toBe(200);
+    const approved = await WorkflowEngine.create({ ...reviewDefinition(), storage: store.storage });
+    await approved.run();
+    await approved.run({ Review: "approve" });
+    const done = await store.storage.getRun(REVIEW, approved.runId);
+    const refused = await post(cancelPath(approved.runId), {});
+    expect(refused.status).toBe(409);
+    expect((await body(refused)).error.message).toContain("is completed already");
+    expect(await store.storage.getRun(REVIEW, approved.runId)).toEqual(done);
+  });
+
+  it("applies the id rule and says when the run does not exist", async () => {
+    const hostile = await post(cancelPath("..%2Fx"), {});
+    expect(hostile.status).toBe(400);
+    expect((await body(hostile)).error.code).toBe("INVALID_ID");
+    const missing = await post(cancelPath("no-such-run"), {});
+    expect(missing.status).toBe(404);
+    expect((await body(missing)).error.code).toBe("RUN_NOT_FOUND");
   });
 });

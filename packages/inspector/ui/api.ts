@@ -1,5 +1,11 @@
 /** Talks to the inspector's server. Writes carry the token the server put in the page. */
-import type { ActionRequest, ActionResult, ApiError } from "../src/api-types.ts";
+import type {
+  ActionRequest,
+  ActionResult,
+  ApiError,
+  CancelRequest,
+  CancelResult,
+} from "../src/api-types.ts";
 
 const tokenMeta = document.querySelector('meta[name="wf-token"]');
 /** The token, present only when the page was opened with it (the address the inspector printed). */
@@ -53,6 +59,22 @@ export async function postAction(
   });
   if (!response.ok) throw await failure(response);
   return (await response.json()) as ActionResult;
+}
+
+/** Cancels a run (no definition needed); a run that had ended answers 409 NOT_CANCELLABLE. */
+export async function postCancel(
+  workflowId: string,
+  runId: string,
+  request: CancelRequest,
+): Promise<CancelResult> {
+  const response = await fetch(`${runPath(workflowId, runId)}/cancel`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", "x-wf-token": token ?? "" },
+    body: JSON.stringify(request),
+  });
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as CancelResult;
 }
 
 export function workflowPath(workflowId: string): string {

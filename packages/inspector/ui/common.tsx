@@ -9,6 +9,7 @@ export const STATUS_LABELS: Record<RunStatus, string> = {
   waiting_for_input: "waiting",
   completed: "completed",
   failed: "failed",
+  cancelled: "cancelled",
 };
 
 export function StatusBadge({ status }: { status: RunStatus }) {
@@ -78,7 +79,8 @@ export function useLoad<T>(
 }
 
 export function ErrorBox({ error }: { error: Error }) {
-  const refused = error instanceof ApiFailure && error.code === "INCOMPATIBLE_STATE";
+  const refused =
+    error instanceof ApiFailure && ["INCOMPATIBLE_STATE", "NOT_CANCELLABLE"].includes(error.code);
   return (
     <div className={refused ? "notice refused" : "notice error"} role="alert">
       {refused ? <strong>Refused. </strong> : null}

@@ -23,7 +23,8 @@ const NODE_HEIGHT = 54;
 type GraphNodeData = {
   id: string;
   type: string;
-  status: NodeStatus | "not-run";
+  /** "cancelled": the node a cancel step cut short (the one that would have run next). */
+  status: NodeStatus | "not-run" | "cancelled";
   next: boolean;
   previous: boolean;
 };
@@ -79,6 +80,7 @@ export function GraphLegend() {
       <span className="legend status-completed">completed</span>
       <span className="legend status-waiting">waiting</span>
       <span className="legend status-failed">failed</span>
+      <span className="legend status-cancelled">cancelled</span>
       <span className="legend status-not-run">not run</span>
       <span className="legend legend-conditional">- - conditional</span>
     </div>
@@ -90,6 +92,8 @@ export function RunGraph(props: {
   nodeStatuses: Record<string, NodeStatus> | null;
   nextNodeId: string | null;
   previousNodeId: string | null;
+  /** True at a cancel step: its next node is shown as cut short. */
+  cancelled?: boolean;
 }) {
   // The run's metadata is read again as it grows: lay out again only when the graph changed.
   const shape = JSON.stringify(props.definition);
@@ -99,8 +103,9 @@ export function RunGraph(props: {
   // every render lose their size, and their edges are not drawn until they are measured again.
   const [nodes, setNodes, onNodesChange] = useNodesState<Node<GraphNodeData>>(laidOut);
   const { nodeStatuses, nextNodeId, previousNodeId } = props;
-  const statusKey = JSON.stringify([nodeStatuses, nextNodeId, previousNodeId]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: statusKey stands for the three props
+  const cancelled = props.cancelled === true;
+  const statusKey = JSON.stringify([nodeStatuses, nextNodeId, previousNodeId, cancelled]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: statusKey stands for the four props
   useEffect(() => {
     setNodes((current) => {
       const measured = new Map(current.map((node) => [node.id, node.measured]));
@@ -109,8 +114,11 @@ export function RunGraph(props: {
         measured: measured.get(node.id),
         data: {
           ...node.data,
-          status: nodeStatuses?.[node.id] ?? "not-run",
-          next: nextNodeId === node.id,
+          status:
+            cancelled && nextNodeId === node.id
+              ? "cancelled"
+              : (nodeStatuses?.[node.id] ?? "not-run"),
+          next: !cancelled && nextNodeId === node.id,
           previous: previousNodeId === node.id,
         },
       }));

@@ -1,7 +1,8 @@
 import type { RunMetadata } from "@wf/core";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import type { BranchView, RunView, StepView } from "../src/api-types.ts";
+import type { BranchView, CancelResult, RunView, StepView } from "../src/api-types.ts";
 import { getJson, runPath, workflowPath } from "./api.ts";
+import { CancelRun } from "./cancel-run.tsx";
 import { ErrorBox, formatTime, StatusBadge, useLoad } from "./common.tsx";
 import { Link, navigate, paths } from "./router.tsx";
 import { GraphLegend, RunGraph } from "./run-graph.tsx";
@@ -114,11 +115,23 @@ function RunLoaded({ view, step }: { view: RunView; step: number | null }) {
     setMessage(
       appended > 0
         ? `Appended ${appended} step${appended === 1 ? "" : "s"} from #${request.step}; the run is ${result.status}, at step ${result.currentStep}.${result.stoppedAtLimit ? " Stopped after the most steps one action takes: press Run to go on." : ""}`
-        : `Nothing to run from #${request.step}: the run is ${result.status}.`,
+        : result.status === "cancelled"
+          ? `Nothing runs from the cancel step #${request.step}: select the step before it to run on from there, or to fork from it.`
+          : `Nothing to run from #${request.step}: the run is ${result.status}.`,
     );
     navigate(paths.run(workflowId, runId, result.currentStep));
   };
   const { busy, error, act } = useAction(workflowId, runId, onDone);
+
+  const onCancelled = (result: CancelResult) => {
+    setRun((current) => ({
+      ...current,
+      headStep: Math.max(current.headStep, result.headStep),
+      status: result.status,
+    }));
+    setMessage(`Cancelled the run at step ${result.headStep}.`);
+    navigate(paths.run(workflowId, runId, result.headStep));
+  };
 
   const [other, setOther] = useState("");
   const onCompare = (event: FormEvent) => {
@@ -149,6 +162,13 @@ function RunLoaded({ view, step }: { view: RunView; step: number | null }) {
           <span className="muted">head #{run.headStep}</span>
           <span className="muted">created {formatTime(run.createdAt)}</span>
           <span className="muted">updated {formatTime(run.updatedAt)}</span>
+          <CancelRun
+            workflowId={workflowId}
+            runId={runId}
+            status={run.status}
+            headStep={run.headStep}
+            onCancelled={onCancelled}
+          />
         </div>
         <div className="run-lineage">
           {forkedFrom ? (
@@ -226,6 +246,7 @@ function RunLoaded({ view, step }: { view: RunView; step: number | null }) {
         </div>
         <TimeTravel
           step={selected}
+          cancelStep={record?.status === "cancelled"}
           actions={view.actions}
           busy={busy}
           error={error}
@@ -255,6 +276,7 @@ function RunLoaded({ view, step }: { view: RunView; step: number | null }) {
               nodeStatuses={record?.nodeStatuses ?? null}
               nextNodeId={record?.nextNodeId ?? null}
               previousNodeId={record?.previousNodeId ?? null}
+              cancelled={record?.status === "cancelled"}
             />
           </div>
           {stepView.state === "failed" ? <ErrorBox error={stepView.error} /> : null}

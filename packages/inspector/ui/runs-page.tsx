@@ -5,7 +5,7 @@ import { getJson, workflowPath } from "./api.ts";
 import { ErrorBox, formatTime, STATUS_LABELS, StatusBadge, useLoad } from "./common.tsx";
 import { Link, paths } from "./router.tsx";
 
-const STATUSES: RunStatus[] = ["running", "waiting_for_input", "completed", "failed"];
+const STATUSES: RunStatus[] = ["running", "waiting_for_input", "completed", "failed", "cancelled"];
 const PAGE_SIZE = 50;
 
 export function RunsPage({ workflowId }: { workflowId: string }) {

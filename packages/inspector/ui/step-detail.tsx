@@ -5,6 +5,8 @@ import { formatTime, preview, StatusBadge } from "./common.tsx";
 
 export function StepFacts({ record, answerForm }: { record: StepRecord; answerForm: ReactNode }) {
   const inputs = Object.entries(record.inputs);
+  // A cancel step carries its reason as its error; it is shown as a reason, never as a failure.
+  const cancelled = record.status === "cancelled";
   return (
     <div className="step-facts" data-testid="step-facts">
       <dl className="facts">
@@ -13,7 +15,9 @@ export function StepFacts({ record, answerForm }: { record: StepRecord; answerFo
           #{record.step} <StatusBadge status={record.status} />
         </dd>
         <dt>Ran</dt>
-        <dd className="mono">{record.previousNodeId ?? "(start)"}</dd>
+        <dd className="mono">
+          {record.previousNodeId ?? (cancelled ? "(nothing: the run was cancelled)" : "(start)")}
+        </dd>
         <dt>Next</dt>
         <dd className="mono">{record.nextNodeId ?? "—"}</dd>
         <dt>Parent</dt>
@@ -56,7 +60,23 @@ export function StepFacts({ record, answerForm }: { record: StepRecord; answerFo
           {answerForm}
         </div>
       ) : null}
-      {record.error ? (
+      {cancelled ? (
+        <div className="card cancelled" data-testid="step-cancelled">
+          <h3>Cancelled</h3>
+          <p data-testid="cancel-reason">{record.error?.message ?? "(no reason given)"}</p>
+          {record.nextNodeId ? (
+            <p className="muted">
+              <code>{record.nextNodeId}</code> would have run next.
+            </p>
+          ) : null}
+          <p className="muted">
+            Nothing runs from this step.{" "}
+            {record.parent === null
+              ? null
+              : `Select #${record.parent} (the step before) to run on from there as a new branch, or to fork from it.`}
+          </p>
+        </div>
+      ) : record.error ? (
         <div className="card failure" data-testid="step-error">
           <h3>
             {record.error.name}

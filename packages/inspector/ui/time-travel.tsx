@@ -44,13 +44,19 @@ export function useAction(
 
 export function TimeTravel(props: {
   step: number;
+  /** The selected step cancelled the run: nothing runs from it, and a fork of it would be cancelled from birth. */
+  cancelStep?: boolean;
   actions: ActionAvailability;
   busy: ActionRequest["action"] | null;
   error: Error | null;
   message: string | null;
   act: (request: ActionRequest) => void;
 }) {
-  const reason = unavailableReason(props.actions);
+  const reason =
+    unavailableReason(props.actions) ??
+    (props.cancelStep
+      ? `step #${props.step} cancelled the run, so nothing runs from it: select the step before it to run on or fork from there.`
+      : null);
   const disabled = reason !== null || props.busy !== null;
   return (
     <div className="time-travel" data-testid="time-travel">

@@ -136,8 +136,10 @@ export function Timeline(props: TimelineProps) {
             const branchStart =
               data && "parent" in data && data.parent !== null && data.parent !== step - 1;
             const inherited = data && "ownerRunId" in data && data.ownerRunId !== runId;
+            const cancel = data && "status" in data && data.status === "cancelled";
             const classes = [
               "step-row",
+              cancel ? "cancel-step" : "",
               step === selected ? "selected" : "",
               live === false ? "superseded" : "",
               inherited ? "inherited" : "",
@@ -149,6 +151,7 @@ export function Timeline(props: TimelineProps) {
                 className={classes}
                 data-step={step}
                 data-superseded={live === false ? "true" : undefined}
+                data-cancelled={cancel ? "true" : undefined}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 onClick={() => onSelect(step)}
               >
@@ -161,7 +164,18 @@ export function Timeline(props: TimelineProps) {
                   </span>
                 ) : (
                   <>
-                    <span className="step-node">{data.previousNodeId ?? "start"}</span>
+                    <span className="step-node">
+                      {data.previousNodeId ?? (data.status === "cancelled" ? "cancel" : "start")}
+                    </span>
+                    {data.status === "cancelled" ? (
+                      <span
+                        className="tag cancel-tag"
+                        title={`Cancelled: ${data.errorMessage ?? ""}`}
+                        data-testid="cancel-tag"
+                      >
+                        ✕ {data.errorMessage ?? "cancelled"}
+                      </span>
+                    ) : null}
                     {branchStart ? (
                       <span className="tag branch" title={`Resumed from step ${data.parent}`}>
                         ↳ from #{data.parent}

@@ -1,8 +1,15 @@
-import { type JsonValue, type RunStatus, WorkflowEngine, type WorkflowStorage } from "@wf/core";
+import {
+  type JsonValue,
+  type RunStatus,
+  readTimelineStep,
+  WorkflowEngine,
+  type WorkflowStorage,
+} from "@wf/core";
 import type { Command } from "commander";
 import { checkId, parseCount, parseStep } from "../context.js";
 import { loadDefinitions, pickDefinition } from "../definition-module.js";
-import { UsageError } from "../errors.js";
+import { OperationalError, UsageError } from "../errors.js";
+import { plainText } from "../output.js";
 import type { Action } from "../program.js";
 import { printSteps, type StepSummary, stepSummary } from "../summaries.js";
 
@@ -70,6 +77,35 @@ async function newSteps(
 
 type Mode = "resume" | "fork" | "answer";
 
+/**
+ * Refuses, before anything is written, to continue from a cancel step: the
+ * engine stands still on it (a resume does nothing, a fork would start a run
+ * that is cancelled from birth). Says which step to continue from instead.
+ * A step that cannot be read is left for WorkflowEngine.create to report.
+ */
+async function refuseCancelled(
+  storage: WorkflowStorage,
+  workflowId: string,
+  runId: string,
+  from: number | undefined,
+  definition: string,
+): Promise<void> {
+  const record = await storage
+    .getRun(workflowId, runId)
+    .then((run) => readTimelineStep(storage, run, from ?? run.headStep))
+    .catch(() => null);
+  if (record?.status !== "cancelled") return;
+  const reason = record.error?.message;
+  const before = record.parent;
+  const next =
+    before === null
+      ? "Start a new run instead."
+      : `Continue from the step before the cancel: \`wf resume ${workflowId} ${runId} --from ${before} --definition ${definition}\` (a new branch of this run), or \`wf fork ${workflowId} ${runId} --from ${before} --definition ${definition}\` (a new run).`;
+  throw new OperationalError(
+    `Run ${runId} of ${workflowId} is cancelled at step ${record.step}${reason === undefined ? "" : ` (${JSON.stringify(plainText(reason))})`}: continuing from the cancel step does nothing. ${next}`,
+  );
+}
+
 function register(program: Command, action: Action, mode: Mode): void {
   const command = program.command(mode);
   if (mode === "resume") {
@@ -112,6 +148,7 @@ function register(program: Command, action: Action, mode: Mode): void {
         options.definition,
       );
       const storage = await context.store();
+      await refuseCancelled(storage, workflowId, runId, resumeFrom, options.definition);
       const engine = await WorkflowEngine.create({
         ...definition,
         storage,

@@ -33,7 +33,7 @@ export function registerDiff(program: Command, action: Action): void {
   program
     .command("diff")
     .description(
-      "what changed in shared state and node statuses: `wf diff <workflow> <run> <a> <b>` between two steps, or `wf diff <workflow> <runA>@<n> <runB>@<m>` across runs (a fork and its source)",
+      "what changed in run status, shared state and node statuses: `wf diff <workflow> <run> <a> <b>` between two steps, or `wf diff <workflow> <runA>@<n> <runB>@<m>` across runs (a fork and its source)",
     )
     .argument("<workflow>", "workflow id")
     .argument("<args...>", "<run> <a> <b>, or <runA>@<n> <runB>@<m>")

@@ -42,9 +42,21 @@ function printRecord(out: Output, runId: string, record: StepRecord): void {
     `${record.step}${record.parent === null ? "" : ` (continues step ${record.parent})`}`,
   );
   field("created", record.createdAt);
-  field("node", record.previousNodeId ?? "(start of the run)");
+  const cancelled = record.status === "cancelled";
+  // A cancel step runs no node: its previousNodeId is null like step 0's.
+  field(
+    "node",
+    record.previousNodeId ?? (cancelled ? "(none: the run was cancelled)" : "(start of the run)"),
+  );
   field("status", record.status);
-  field("next", record.nextNodeId ?? "(none)");
+  field(
+    "next",
+    record.nextNodeId === null
+      ? "(none)"
+      : cancelled
+        ? `${record.nextNodeId} (would have run next; cut short by the cancel)`
+        : record.nextNodeId,
+  );
   field(
     "nodes",
     Object.entries(record.nodeStatuses)
@@ -64,7 +76,15 @@ function printRecord(out: Output, runId: string, record: StepRecord): void {
       `wf answer ${record.workflowId} ${runId} ${question.requestId}=<value> --definition <module>`,
     );
   }
-  if (record.error) {
+  if (cancelled) {
+    // The cancel's reason is carried as its error, but it is a decision, not a failure: no stack.
+    field("reason", record.error?.message ?? "(none given)");
+    const from = record.parent ?? record.step;
+    field(
+      "go on",
+      `wf resume ${record.workflowId} ${runId} --from ${from} --definition <module> (or wf fork … --from ${from} for a new run)`,
+    );
+  } else if (record.error) {
     const error = record.error;
     field("error", `${error.name}${error.code ? ` [${error.code}]` : ""}: ${error.message}`);
     if (error.stack) out.line(out.paint(plainText(error.stack), "dim"));
