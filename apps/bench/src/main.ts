@@ -10,6 +10,7 @@ import {
   formatTable,
 } from "./table.js";
 import type { BenchTarget } from "./target.js";
+import { WORKERS_OPTIONS, WORKERS_USAGE, withBareWorkers } from "./workers-args.js";
 
 const ALL_TARGETS = ["memory", "fs", "postgres", "redis", "s3"];
 
@@ -30,7 +31,9 @@ PostgresSaver, DBOS Transact; "none" to skip) and @wf on PostgreSQL, each loopin
 --state-bytes of state, taking turns: ms per step. Then, for each store and
 each state size of --bytes ("none" to skip), bytes kept per step beside the
 record's JSON and a delta-encoded record.
-Progress goes to stderr; the tables (or JSON with --json) to stdout.`;
+Progress goes to stderr; the tables (or JSON with --json) to stdout.
+
+${WORKERS_USAGE}`;
 
 /** A comma-separated option's items, trimmed, empty ones dropped. */
 function list(value: string): string[] {
@@ -49,7 +52,9 @@ function positive(name: string, value: string): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: withBareWorkers(process.argv.slice(2)),
     options: {
+      ...WORKERS_OPTIONS,
       targets: { type: "string", default: ALL_TARGETS.join(",") },
       history: { type: "string", default: "10000" },
       samples: { type: "string", default: "200" },
@@ -68,6 +73,11 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.workers !== undefined) {
+    const { runWorkersCommand } = await import("./workers-command.js");
+    await runWorkersCommand(values);
     return;
   }
   const names = list(values.targets);

@@ -139,6 +139,8 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   #inFlight: Promise<boolean> | null = null;
   /** Gives up the step in progress. */
   #abort: StepAbort | null = null;
+  /** The key step of the last step run (record step → first attempt's step), so a retry in this engine reads nothing. */
+  readonly #attemptKeys = new Map<number, number>();
   /** Set by `cancel()` while a step runs: that step journals the cancel instead of its outcome. */
   #cancelReason: string | undefined;
 
@@ -372,6 +374,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
     const step = this.#run.headStep + 1;
+    const keyStep = await this.#firstAttemptStep(nodeId, step);
     const abort = new StepAbort(signal);
     this.#abort = abort;
     try {
@@ -388,7 +391,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
             get signal() {
               return abort.signal;
             },
-            idempotencyKey: `${this.workflowId}/${this.runId}/${step}`,
+            idempotencyKey: `${this.workflowId}/${this.runId}/${keyStep}`,
           },
           attempt,
         ),
@@ -414,6 +417,33 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     } finally {
       abort.dispose();
     }
+  }
+
+  /**
+   * The step number of the first attempt of the node this step retries: a
+   * failed node's retries keep its idempotency key, so a call that failed
+   * after taking effect (a timeout) is recognised when made again. Follows
+   * the chain of this node's failed records back through their parents;
+   * `step` when the engine does not stand on a failure of this node.
+   */
+  async #firstAttemptStep(nodeId: string, step: number): Promise<number> {
+    let record = this.#current;
+    let first = step;
+    while (record.status === "failed" && record.previousNodeId === nodeId) {
+      first = record.step;
+      const cached = this.#attemptKeys.get(record.step);
+      if (cached !== undefined) return cached;
+      if (record.parent === null) break;
+      try {
+        record = await readTimelineStep(this.storage, this.#run, record.parent);
+      } catch {
+        // A fork whose source was deleted: the chain starts at the fork point.
+        break;
+      }
+    }
+    this.#attemptKeys.clear();
+    this.#attemptKeys.set(step, first);
+    return first;
   }
 
   /** Appends a cancel record on the head and stands on it. */

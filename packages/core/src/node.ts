@@ -54,10 +54,13 @@ export interface StepContext {
    */
   readonly signal: AbortSignal;
   /**
-   * `workflowId/runId/step`: the same every time this step runs, in any
-   * process. Steps run at least once (a crash after the side effect and
-   * before the journal write repeats it), so give this key to services that
-   * deduplicate requests (payment APIs, mailers) to make the effect once.
+   * `workflowId/runId/step`, where `step` is the number of this node's first
+   * attempt: the same every time the step runs again after a crash, in any
+   * process, and the same for the retries of a node that failed (each
+   * failure is journalled as a step of its own, but the key stays), so a
+   * call that failed after taking effect is recognised when made again.
+   * Steps run at least once, so give this key to services that deduplicate
+   * requests (payment APIs, mailers) to make the effect happen once.
    */
   readonly idempotencyKey: string;
 }

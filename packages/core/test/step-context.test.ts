@@ -58,6 +58,56 @@ describe("step context", () => {
     expect((await journal(storage, engine)).at(-1)?.step).toBe(2);
   });
 
+  it("a failed node's retries keep its first attempt's key, in this engine and in a reopened one", async () => {
+    const storage = new MemoryStorage();
+    const keys: [string, number, string][] = [];
+    let calls = 0;
+    const flaky = new Script({
+      id: "flaky",
+      execute: (_prepared, context) => {
+        keys.push(["flaky", context.step, context.idempotencyKey]);
+        calls += 1;
+        if (calls <= 3) throw new Error(`failure ${calls}`);
+      },
+    });
+    const after = new Script({
+      id: "after",
+      execute: (_prepared, context) => {
+        keys.push(["after", context.step, context.idempotencyKey]);
+      },
+    });
+    const definition = {
+      workflowId: "w",
+      nodes: [visit("a"), flaky, after],
+      edges: [
+        { from: "a", to: "flaky" },
+        { from: "flaky", to: "after" },
+      ],
+      storage,
+    };
+    const engine = await WorkflowEngine.create(definition);
+    await engine.step(); // a
+    await engine.step(); // flaky fails: step 2
+    await engine.step(); // fails again: step 3
+    // A worker opens a fresh engine for each retry: the key comes from the journal.
+    const reopened = await WorkflowEngine.create({ ...definition, runId: engine.runId });
+    await reopened.step(); // fails: step 4
+    await reopened.step(); // succeeds: step 5
+    await reopened.step(); // after: step 6
+    const runId = engine.runId;
+    expect(keys).toEqual([
+      ["flaky", 2, `w/${runId}/2`],
+      ["flaky", 3, `w/${runId}/2`],
+      ["flaky", 4, `w/${runId}/2`],
+      ["flaky", 5, `w/${runId}/2`],
+      ["after", 6, `w/${runId}/6`],
+    ]);
+    // Run again from before the failures: a new timeline, a new key.
+    const redo = await WorkflowEngine.create({ ...definition, runId, resumeFrom: 1 });
+    await redo.step();
+    expect(keys.at(-1)).toEqual(["flaky", 7, `w/${runId}/7`]);
+  });
+
   it("the fallback gets the context of the last attempt", async () => {
     const storage = new MemoryStorage();
     let fallbackContext: StepContext | undefined;

@@ -9,12 +9,3 @@ export function runIdForKey(workflowId: string, idempotencyKey: string): string 
   const digest = createHash("sha256").update(`${workflowId}\u0000${idempotencyKey}`).digest("hex");
   return `key-${digest.slice(0, 40)}`;
 }
-
-/**
- * The idempotency key a node's side effects should carry: one per step of a
- * run, so a step run again after a crash (delivery is at least once) repeats
- * the same key and an idempotent receiver can drop the repeat.
- */
-export function stepIdempotencyKey(workflowId: string, runId: string, step: number): string {
-  return `${workflowId}/${runId}/${step}`;
-}

@@ -6,7 +6,7 @@ export {
 } from "./client.js";
 export { JobDeadLetteredError, RunNotWaitingError, WaitTimeoutError } from "./errors.js";
 export type { WorkerEventName, WorkerEvents } from "./events.js";
-export { runIdForKey, stepIdempotencyKey } from "./idempotency.js";
+export { runIdForKey } from "./idempotency.js";
 export { silentLogger, type WorkerLogger } from "./logger.js";
 export {
   type ConsumeOptions,

@@ -1,8 +1,7 @@
-// Keys the worker derives: job keys, run ids from idempotency keys, the
-// idempotency key given to node side effects.
+// Keys the worker derives: job keys and run ids from idempotency keys.
 import { isValidId } from "@wf/core";
 import { describe, expect, it } from "vitest";
-import { jobKey, runIdForKey, stepIdempotencyKey } from "../src/index.js";
+import { jobKey, runIdForKey } from "../src/index.js";
 
 describe("keys", () => {
   it("a job key names workflow, run and step, and two runs never share one", () => {
@@ -20,9 +19,5 @@ describe("keys", () => {
     expect(runIdForKey("other", "order-42")).not.toBe(runId);
     // Keys of any text, however long, still give a valid id.
     expect(isValidId(runIdForKey("approval", "ü/../".repeat(100)))).toBe(true);
-  });
-
-  it("a node's idempotency key is workflow id, run id and step number", () => {
-    expect(stepIdempotencyKey("approval", "r-1", 7)).toBe("approval/r-1/7");
   });
 });
