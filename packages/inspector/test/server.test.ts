@@ -1,6 +1,7 @@
 // The inspector's server on its own: options, the security model (token,
 // Origin, Host, CSP, the id rule) and the reads and writes behind the page.
 import { type Page, WorkflowEngine } from "@wf/core";
+import { collectPages } from "@wf/storage-conformance/records";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiError, CancelResult, RunsView, StepRange } from "../src/api-types.js";
 import {
@@ -451,6 +452,22 @@ describe("cancelling", () => {
     expect(refused.status).toBe(409);
     expect((await body(refused)).error.message).toContain("is completed already");
     expect(await store.storage.getRun(REVIEW, approved.runId)).toEqual(done);
+  });
+
+  it("refuses a fork from the cancel step with 409, naming the step before it, and creates no run", async () => {
+    const runId = await waitingRun();
+    expect((await post(cancelPath(runId), {})).status).toBe(200);
+    const head = await store.storage.getLatestStep(REVIEW, runId);
+    const before = await collectPages((cursor) => store.storage.listRuns(REVIEW, { cursor }));
+    const refused = await post(actions(runId), { action: "fork", step: head.step });
+    expect(refused.status).toBe(409);
+    const { error } = await body(refused);
+    expect(error.code).toBe("FORK_OF_CANCEL_STEP");
+    expect(error.message).toContain(`Fork from step ${head.parent}`);
+    const after = await collectPages((cursor) => store.storage.listRuns(REVIEW, { cursor }));
+    expect(after.length).toBe(before.length);
+    const fromBefore = await post(actions(runId), { action: "fork", step: head.parent });
+    expect(fromBefore.status).toBe(200);
   });
 
   it("applies the id rule and says when the run does not exist", async () => {
