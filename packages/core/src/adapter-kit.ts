@@ -12,6 +12,7 @@ export {
   isTextPosition,
   pageRuns,
 } from "./cursor.js";
+export { GroupCommit, type GroupLimits, type Outcome, type Queued } from "./group-commit.js";
 export { assertRunIds } from "./ids.js";
 export { advanceRunMetadata } from "./journal.js";
 export { checkFromUrlOptions, checkOptions, maskPassword } from "./options-check.js";
@@ -21,6 +22,7 @@ export {
   type ExpectedRecord,
   parseRecordJson,
 } from "./record-check.js";
+export { stepRecordJson } from "./record-json.js";
 export {
   type CheckedListOptions,
   checkListOptions,

@@ -21,6 +21,7 @@ import { assertJsonSerializable } from "./json-state.js";
 import type { Node, SharedState } from "./node.js";
 import { hasAnswer, type NodeOutcome, runNode } from "./node-runner.js";
 import { checkRunMetadata, checkStepRecord } from "./record-check.js";
+import { serialiseRecord } from "./record-json.js";
 import {
   cancelRecord,
   errorFromRecord,
@@ -127,8 +128,12 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   #run: RunMetadata;
   /** The record the engine stands on: the head, or step k after a resume from k. */
   #current: StepRecord;
-  /** JSON of `#current.shared`, to restore the live state when a node fails or waits. */
-  #committedJson: string;
+  /**
+   * JSON of the committed state, to restore the live state when a node fails
+   * or waits: the JSON of `#current` itself once this engine wrote it (the
+   * text the adapter stores too), else of `#current.shared`.
+   */
+  #committed: { json: string; wholeRecord: boolean };
   #shared: Shared;
   #status: RunStatus;
   #nextNodeId: string | null;
@@ -159,8 +164,8 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     this.#codec = codec;
     this.#run = run;
     this.#current = record;
-    this.#committedJson = JSON.stringify(record.shared);
-    this.#shared = codec.decode(JSON.parse(this.#committedJson) as JsonValue);
+    this.#committed = { json: JSON.stringify(record.shared), wholeRecord: false };
+    this.#shared = codec.decode(this.#committedState());
     this.#answers = {};
     this.#error = undefined;
     this.#status = record.status;
@@ -286,7 +291,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   /** The step records of the timeline ending at the current step, oldest first. */
   history(): Promise<StepRecord[]> {
     // The current record's state is the live object; hand out a copy.
-    const current = { ...this.#current, shared: JSON.parse(this.#committedJson) as JsonValue };
+    const current = { ...this.#current, shared: this.#committedState() };
     return readHistory(this.storage, this.#run, current);
   }
 
@@ -374,7 +379,9 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     const node = this.#definition.nodes.get(nodeId) as Node<Shared>;
     const answers: Answers = { ...this.#answers, ...(input as Answers | undefined) };
     const step = this.#run.headStep + 1;
-    const keyStep = await this.#firstAttemptStep(nodeId, step);
+    // Only a retry of a failed node has a key from an earlier step.
+    const keyStep =
+      this.#current.status === "failed" ? await this.#firstAttemptStep(nodeId, step) : step;
     const abort = new StepAbort(signal);
     this.#abort = abort;
     try {
@@ -449,7 +456,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   /** Appends a cancel record on the head and stands on it. */
   async #journalCancel(reason: string): Promise<void> {
     // `#current.shared` can be the live object a node still holds: take the committed JSON.
-    const base = { ...this.#current, shared: JSON.parse(this.#committedJson) as JsonValue };
+    const base = { ...this.#current, shared: this.#committedState() };
     const record = cancelRecord(base, {
       workflowId: this.workflowId,
       runId: this.runId,
@@ -457,10 +464,11 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       createdAt: new Date().toISOString(),
       reason,
     });
+    const json = serialiseRecord(record);
     await this.storage.appendStep(record);
     this.#run = advanceRunMetadata(this.#run, record);
     this.#current = record;
-    this.#committedJson = JSON.stringify(record.shared);
+    this.#committed = { json, wholeRecord: true };
     this.#restoreShared();
     this.#moveTo(record);
     this.#emit({ type: "cancelled", ...this.#ref(record.step), reason });
@@ -482,10 +490,13 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       },
       recorded.outcome,
     );
+    // One serialisation of the state per step: this text is what the adapter
+    // stores (stepRecordJson) and what a later failure restores the state from.
+    const json = serialiseRecord(record);
     await this.storage.appendStep(record);
     this.#run = advanceRunMetadata(this.#run, record);
     this.#current = record;
-    this.#committedJson = recorded.sharedJson;
+    this.#committed = { json, wholeRecord: true };
     if (recorded.outcome.kind !== "completed") this.#restoreShared();
     this.#moveTo(record, { cause: recorded.cause, next: record.nextNodeId });
     this.#emitStep(record);
@@ -526,32 +537,34 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
    * that state. A completed node whose state the codec cannot encode is
    * recorded as failed, with `cause` the encoding error.
    */
-  #recordOutcome(
-    nodeId: string,
-    outcome: NodeOutcome,
-  ): { outcome: RecordOutcome; sharedJson: string; cause: unknown } {
+  #recordOutcome(nodeId: string, outcome: NodeOutcome): { outcome: RecordOutcome; cause: unknown } {
     let cause: unknown;
     if (outcome.kind === "completed") {
       try {
         const shared = encodeState(this.#shared, this.#codec, "shared");
-        const completed = { kind: "completed", shared, next: outcome.next } as const;
-        return { outcome: completed, sharedJson: JSON.stringify(shared), cause };
+        return { outcome: { kind: "completed", shared, next: outcome.next }, cause };
       } catch (error) {
         cause = error;
       }
     } else if (outcome.kind === "failed") {
       cause = outcome.error;
     }
-    const before = JSON.parse(this.#committedJson) as JsonValue;
+    const before = this.#committedState();
     const kept: RecordOutcome =
       outcome.kind === "waiting"
         ? { kind: "waiting", shared: before, request: outcome.request }
         : { kind: "failed", shared: before, error: toRecordedError(cause, nodeId) };
-    return { outcome: kept, sharedJson: this.#committedJson, cause };
+    return { outcome: kept, cause };
+  }
+
+  /** A fresh copy of the committed state, as the journal keeps it. */
+  #committedState(): JsonValue {
+    const parsed = JSON.parse(this.#committed.json) as JsonValue;
+    return this.#committed.wholeRecord ? (parsed as unknown as StepRecord).shared : parsed;
   }
 
   #restoreShared(): void {
-    this.#shared = this.#codec.decode(JSON.parse(this.#committedJson) as JsonValue);
+    this.#shared = this.#codec.decode(this.#committedState());
   }
 
   /**

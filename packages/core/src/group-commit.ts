@@ -1,4 +1,4 @@
-/** One append waiting for its statement, with what bounds a group. */
+/** One append waiting to be sent, with what bounds a group. */
 export interface Queued {
   /** The run it appends to: a group holds at most one append per run. */
   runKey: string;
@@ -10,11 +10,11 @@ export interface Queued {
 export type Outcome = Error | undefined;
 
 export interface GroupLimits {
-  /** Most statements in flight at once; appends arriving beyond that wait and then go together. */
+  /** Most sends (statements, script calls) in flight at once; appends arriving beyond that wait and then go together. */
   inFlight: number;
-  /** Most appends in one statement. */
+  /** Most appends in one send. */
   items: number;
-  /** Most record bytes in one statement (a single larger record still goes, alone). */
+  /** Most record bytes in one send (a single larger record still goes, alone). */
   bytes: number;
 }
 
@@ -26,10 +26,10 @@ interface Waiting<T> {
 
 /**
  * Group commit without a timer. An append goes out at once, alone, while
- * fewer than `inFlight` statements are running, so a lone writer waits for
+ * fewer than `inFlight` sends are running, so a lone writer waits for
  * nothing. Appends that arrive while every slot is busy queue up, and when a
- * statement finishes the queue goes out as one group: one statement and one
- * commit for many appends. `send` returns one outcome per item, in order, so
+ * send finishes the queue goes out as one group: one statement or script
+ * call, and one commit or sync, for many appends. `send` returns one outcome per item, in order, so
  * each append keeps its own check, result and error. Two appends to one run
  * never share a group, so a group behaves as the same appends sent one by one.
  */

@@ -11,6 +11,7 @@ import { assertRunIds, assertValidId } from "./ids.js";
 import { advanceRunMetadata, type RunMetadata, type StepRecord } from "./journal.js";
 import { checkOptions } from "./options-check.js";
 import { checkRunMetadata, checkStepRecord, parseRecordJson } from "./record-check.js";
+import { stepRecordJson } from "./record-json.js";
 import {
   checkListOptions,
   type DamagedRun,
@@ -112,7 +113,7 @@ export class MemoryStorage implements WorkflowStorage {
     if (run.headStep !== record.step - 1) {
       throw new StepConflictError(record.workflowId, record.runId, record.step, run.headStep);
     }
-    stored.steps.set(record.step, JSON.stringify(record));
+    stored.steps.set(record.step, stepRecordJson(record));
     stored.metadata = JSON.stringify(advanceRunMetadata(run, record));
     stored.expiresAt = Date.now() + this.#ttlMs;
   }

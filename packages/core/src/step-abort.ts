@@ -8,11 +8,8 @@ export class StepAbort {
   #controller: AbortController | null = null;
   #reason: unknown;
   #aborted = false;
-  #resolve: (value: typeof GIVEN_UP) => void = () => undefined;
-  /** Resolves when the step is given up; never rejects. */
-  readonly #givenUp = new Promise<typeof GIVEN_UP>((resolve) => {
-    this.#resolve = resolve;
-  });
+  /** Settles the pending `race` with GIVEN_UP. */
+  #giveUp: (() => void) | null = null;
   #unlink: () => void = () => undefined;
 
   /** Follows `signal` (the caller's), when given. */
@@ -49,12 +46,17 @@ export class StepAbort {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
-    this.#resolve(GIVEN_UP);
+    this.#giveUp?.();
   }
 
   /** `work`'s result, or GIVEN_UP as soon as the step is given up: a node that ignores its signal cannot hold the step. */
   race<T>(work: Promise<T>): Promise<T | typeof GIVEN_UP> {
-    return this.#aborted ? Promise.resolve(GIVEN_UP) : Promise.race([work, this.#givenUp]);
+    if (this.#aborted) return Promise.resolve(GIVEN_UP);
+    // One promise per step, not Promise.race's two: most steps are never given up.
+    return new Promise<T | typeof GIVEN_UP>((resolve, reject) => {
+      this.#giveUp = () => resolve(GIVEN_UP);
+      work.then(resolve, reject);
+    });
   }
 
   /** Stops following the caller's signal. */

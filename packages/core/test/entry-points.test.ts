@@ -16,6 +16,7 @@ const ADAPTER_KIT = [
   "decodeCursor",
   "DEFAULT_PAGE_SIZE",
   "encodeCursor",
+  "GroupCommit",
   "isRunPosition",
   "isStepPosition",
   "isTextPosition",
@@ -24,6 +25,7 @@ const ADAPTER_KIT = [
   "pageRuns",
   "pageSize",
   "parseRecordJson",
+  "stepRecordJson",
 ];
 
 describe("entry points", () => {

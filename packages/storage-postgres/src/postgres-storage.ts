@@ -25,14 +25,16 @@ import {
   checkOptions,
   decodeCursor,
   encodeCursor,
+  GroupCommit,
   isRunPosition,
   isStepPosition,
   isTextPosition,
   MAX_PAGE_SIZE,
+  type Outcome,
+  type Queued,
 } from "@wf/core/storage";
 import { Connection } from "./connection.js";
 import { asStorageError, STORAGE_NAME } from "./driver-errors.js";
-import { GroupCommit, type Outcome, type Queued } from "./group-commit.js";
 import { assertKnownVersion, migrate, schemaVersion } from "./migrate.js";
 import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import {
@@ -78,7 +80,7 @@ interface PendingAppend extends Queued {
  * whole or not at all; the conditional append is an UPDATE of the head from
  * n-1 to n feeding the INSERT of step n. Appends that arrive while every
  * connection is busy go out together, each keeping its own condition
- * (group-commit.ts). See README.md for the schema.
+ * (GroupCommit of @wf/core/storage). See README.md for the schema.
  */
 export class PostgresStorage implements WorkflowStorage {
   readonly capabilities: StorageCapabilities = { persistent: true, retention: false };

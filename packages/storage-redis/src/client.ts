@@ -69,25 +69,72 @@ export async function closeClient(client: Redis, timeoutMs: number): Promise<voi
 }
 
 /**
+ * When a call's time is up. What waits on it (the connection, the
+ * durability check, an append queued for its group) asks for it; the
+ * AbortSignal is made only when something asks for one, because a call on
+ * a ready client needs none and an AbortController per call is a visible
+ * share of a small append's CPU.
+ */
+export class Deadline {
+  #expired = false;
+  #controller: AbortController | null = null;
+  #callbacks: (() => void)[] = [];
+
+  /** The deadline has passed: the caller has been answered. */
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  /** A signal aborted at the deadline. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#expired) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  /** Calls `callback` once, when the deadline passes (at once if it has). */
+  whenExpired(callback: () => void): void {
+    if (this.#expired) callback();
+    else this.#callbacks.push(callback);
+  }
+
+  /** Stops `work` that goes on after the caller was answered. */
+  throwIfExpired(): void {
+    if (this.#expired) throw new Error("the call's deadline has passed");
+  }
+
+  expire(): void {
+    if (this.#expired) return;
+    this.#expired = true;
+    this.#controller?.abort();
+    const callbacks = this.#callbacks;
+    this.#callbacks = [];
+    for (const callback of callbacks) callback();
+  }
+}
+
+/**
  * What `work` resolves to, or `expiry()`'s error if it has not settled within
- * `timeoutMs`. `work` gets a signal aborted at the deadline, to stop before
- * sending further commands for a caller who has already been answered.
+ * `timeoutMs`. `work` gets the deadline, to stop before sending further
+ * commands for a caller who has already been answered.
  */
 export async function withDeadline<T>(
-  work: (expired: AbortSignal) => Promise<T>,
+  work: (deadline: Deadline) => Promise<T>,
   timeoutMs: number,
   expiry: () => Error,
 ): Promise<T> {
-  const expired = new AbortController();
+  const state = new Deadline();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      expired.abort();
       reject(expiry());
+      state.expire();
     }, timeoutMs);
   });
   try {
-    return await Promise.race([work(expired.signal), deadline]);
+    return await Promise.race([work(state), deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -164,10 +211,24 @@ export interface CallProgress {
   writes: boolean;
   /** A command of the call itself has been handed to the client (past the connection check). */
   sent: boolean;
+  /** The call is an append waiting for the appends before it (group commit) before it is sent. */
+  queued?: boolean;
+}
+
+/** What a call hands to its work: its deadline and what it has sent. */
+export interface CallState {
+  deadline: Deadline;
+  progress: CallProgress;
 }
 
 /** The error of a call that ran out of time: what it means depends on whether anything was sent. */
 export function deadlineError(server: string, timeoutMs: number, call: CallProgress): Error {
+  if (!call.sent && call.queued) {
+    return new StorageUnavailableError(
+      STORAGE_NAME,
+      `the append waited ${timeoutMs} ms for the appends before it to be answered by ${server}, and was not sent (retry it; if this persists, raise timeoutMs or check the server's load)`,
+    );
+  }
   if (!call.sent) {
     return new StorageUnavailableError(
       STORAGE_NAME,

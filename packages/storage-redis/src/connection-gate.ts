@@ -39,6 +39,11 @@ export class ConnectionGate {
     this.#client.off("error", this.#onError);
   }
 
+  /** The client has a ready connection and no refusal stands: open() would resolve at once. */
+  get ready(): boolean {
+    return this.#refusal === null && this.#client.status === "ready";
+  }
+
   /**
    * Resolves once the client has a ready connection. Rejects with
    * STORAGE_MISCONFIGURED or STORAGE_UNAVAILABLE (cause: the driver's error)

@@ -17,6 +17,8 @@ import type { RunStatus } from "@wf/core";
 export const LAYOUT_VERSION = 1;
 
 const KEPT = /^[A-Za-z0-9_.-]$/;
+/** An id made of kept characters only, as every id core allows is: encoded as itself. */
+const ALL_KEPT = /^[A-Za-z0-9_.-]*$/;
 
 /**
  * Escapes every UTF-16 code unit outside `[A-Za-z0-9_.-]` as `%hh` or
@@ -29,6 +31,7 @@ const KEPT = /^[A-Za-z0-9_.-]$/;
  * Code units rather than UTF-8 bytes keep lone surrogates distinct.
  */
 export function encodeId(id: string): string {
+  if (ALL_KEPT.test(id)) return id;
   let out = "";
   for (let i = 0; i < id.length; i++) {
     const char = id.charAt(i);
@@ -62,7 +65,7 @@ export function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
-/** The keys one run's scripts touch, in the order every script expects them (KEYS[1..7]). */
+/** The keys one run's scripts touch, in the order every script expects them (KEYS[1..8]). */
 export type RunKeys = readonly [
   run: string,
   all: string,
@@ -71,9 +74,10 @@ export type RunKeys = readonly [
   waitingForInput: string,
   completed: string,
   failed: string,
+  cancelled: string,
 ];
 
-/** The keys of a workflow's indexes (KEYS[1..6] of the index scripts). */
+/** The keys of a workflow's indexes (KEYS[1..7] of the index scripts). */
 export type IndexKeys = readonly [
   all: string,
   expiry: string,
@@ -81,10 +85,30 @@ export type IndexKeys = readonly [
   waitingForInput: string,
   completed: string,
   failed: string,
+  cancelled: string,
 ];
 
-/** Position of each status's index among the RunKeys. */
-const STATUS_ORDER: readonly RunStatus[] = ["running", "waiting_for_input", "completed", "failed"];
+/**
+ * Position of each status's index among the RunKeys. `cancelled` came last
+ * and is appended, so the keys of the four older statuses keep their
+ * positions; a workflow written before it simply has no cancelled key yet,
+ * which Redis treats as an empty sorted set.
+ */
+export const STATUS_ORDER = [
+  "running",
+  "waiting_for_input",
+  "completed",
+  "failed",
+  "cancelled",
+] as const satisfies readonly RunStatus[];
+
+/** Fails to compile when core gains a status this layout has no index for. */
+type Unindexed = Exclude<RunStatus, (typeof STATUS_ORDER)[number]>;
+const everyStatusIndexed: [Unindexed] extends [never] ? true : Unindexed = true;
+void everyStatusIndexed;
+
+/** How many index keys a workflow has: all runs, expiry, then one per status. */
+export const INDEX_COUNT = 2 + STATUS_ORDER.length;
 
 export class KeyLayout {
   readonly workflows: string;
@@ -101,6 +125,7 @@ export class KeyLayout {
       `${base}runs`,
       `${base}expiry`,
       ...(STATUS_ORDER.map((status) => `${base}runs:${status}`) as [
+        string,
         string,
         string,
         string,

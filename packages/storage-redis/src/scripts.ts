@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { CorruptRecordError } from "@wf/core";
+import { ReplyError } from "ioredis";
 import type { RedisClient } from "./client.js";
+import { INDEX_COUNT, STATUS_ORDER } from "./keys.js";
 import { hashFieldLocation } from "./run-hash.js";
 
 /** Starts the error reply of a script that found damage: `<tag> <key index> <field or -> <reason>`. */
@@ -22,11 +24,17 @@ const CORRUPT_REPLY = new RegExp(`${CORRUPT_TAG} (\\d+) (\\S+) (.*)$`, "s");
  * (see `corrupt` below) and nothing changed. Redis does not roll back a
  * script that fails half way, so these checks come before the first write.
  *
- * Run scripts get KEYS = RunKeys: run hash, all-runs index, expiry index,
- * then the four status indexes (running, waiting_for_input, completed, failed).
+ * Run scripts get KEYS = RunKeys: run hash, then the workflow's index keys
+ * (all runs, expiry, one per status in STATUS_ORDER). The helpers take the
+ * positions of the run hash (`run`) and of the first index key (`base`) as
+ * arguments rather than assuming KEYS[1] and KEYS[2], so the group append
+ * can run the very same append for many runs sharing one set of indexes.
  */
 const PRELUDE = `
-local STATUS_KEY = { running = 4, waiting_for_input = 5, completed = 6, failed = 7 }
+-- Position of each status's index key after the first index key (all runs).
+local STATUS_OFFSET = { ${STATUS_ORDER.map((status, i) => `${status} = ${i + 2}`).join(", ")} }
+-- How many index keys a workflow has.
+local INDEXES = ${INDEX_COUNT}
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -68,25 +76,25 @@ local function step_number(text)
   end
 end
 
--- HMGET of the run hash, or nil and the CORRUPT reply when KEYS[1] is not a hash.
-local function run_fields(...)
-  local fields = redis.pcall('HMGET', KEYS[1], ...)
-  if fields.err then return nil, wrong_type('hash', 1, 1) or redis.error_reply(fields.err) end
+-- HMGET of the run hash KEYS[run], or nil and the CORRUPT reply when it is not a hash.
+local function run_fields(run, ...)
+  local fields = redis.pcall('HMGET', KEYS[run], ...)
+  if fields.err then return nil, wrong_type('hash', run, run) or redis.error_reply(fields.err) end
   return fields
 end
 
 -- The reply for a run hash without its head: none when the run does not
 -- exist, CORRUPT when the hash exists but lost the field.
-local function headless(none)
-  if redis.call('EXISTS', KEYS[1]) == 0 then return none end
-  return corrupt(1, 'head', 'the field is missing')
+local function headless(run, none)
+  if redis.call('EXISTS', KEYS[run]) == 0 then return none end
+  return corrupt(run, 'head', 'the field is missing')
 end
 
--- The head and first stored step of the run, or nil and the reply to return.
+-- The head and first stored step of the run KEYS[1], or nil and the reply to return.
 local function head_and_first()
-  local run, failure = run_fields('head', 'first')
+  local run, failure = run_fields(1, 'head', 'first')
   if not run then return nil, failure end
-  if not run[1] then return nil, headless(false) end
+  if not run[1] then return nil, headless(1, false) end
   local head, first = step_number(run[1]), step_number(run[2])
   if not head then return nil, corrupt(1, 'head', 'it holds ' .. shown(run[1]) .. ', not a step number') end
   if not first then return nil, corrupt(1, 'first', 'it holds ' .. shown(run[2]) .. ', not a step number') end
@@ -94,36 +102,77 @@ local function head_and_first()
   return {head, first}
 end
 
--- Drops a member from the six index keys starting at KEYS[first].
-local function forget(member, first)
-  for i = first, first + 5 do redis.call('ZREM', KEYS[i], member) end
+-- Drops a member from the index keys starting at KEYS[base].
+local function forget(member, base)
+  for i = base, base + INDEXES - 1 do redis.call('ZREM', KEYS[i], member) end
 end
 
--- Expires the run ttl ms from now (or never), records that in the expiry
--- index, drops a few index entries of runs that have expired since, and lets
--- the indexes expire with the last run when every run of the workflow has a
--- TTL, so a retention-only workload leaves nothing behind.
-local function retain(member, ttl)
+-- Expires the run KEYS[run] ttl ms from now (or never), records that in the
+-- expiry index, drops a few index entries of runs that have expired since,
+-- and lets the indexes (from KEYS[base]) expire with the last run when every
+-- run of the workflow has a TTL, so a retention-only workload leaves nothing
+-- behind.
+local function retain(run, base, member, ttl)
+  local all, expiry, last_index = KEYS[base], KEYS[base + 1], base + INDEXES - 1
   local now = now_ms()
   if ttl > 0 then
     local deadline = int(now + ttl)
-    redis.call('HSET', KEYS[1], 'timed', '1')
-    redis.call('PEXPIREAT', KEYS[1], deadline)
-    redis.call('ZADD', KEYS[3], deadline, member)
+    redis.call('HSET', KEYS[run], 'timed', '1')
+    redis.call('PEXPIREAT', KEYS[run], deadline)
+    redis.call('ZADD', expiry, deadline, member)
   else
-    redis.call('HDEL', KEYS[1], 'timed')
-    redis.call('PERSIST', KEYS[1])
-    redis.call('ZREM', KEYS[3], member)
+    redis.call('HDEL', KEYS[run], 'timed')
+    redis.call('PERSIST', KEYS[run])
+    redis.call('ZREM', expiry, member)
   end
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. int(now), 'LIMIT', 0, 16)
-  for _, gone in ipairs(expired) do forget(gone, 2) end
-  local timed = redis.call('ZCARD', KEYS[3])
-  if timed > 0 and timed == redis.call('ZCARD', KEYS[2]) then
-    local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2]
-    for i = 2, 7 do redis.call('PEXPIREAT', KEYS[i], last) end
-  elseif redis.call('PTTL', KEYS[2]) >= 0 then
-    for i = 2, 7 do redis.call('PERSIST', KEYS[i]) end
+  local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', '(' .. int(now), 'LIMIT', 0, 16)
+  for _, gone in ipairs(expired) do forget(gone, base) end
+  local timed = redis.call('ZCARD', expiry)
+  if timed > 0 and timed == redis.call('ZCARD', all) then
+    local latest = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')[2]
+    for i = base, last_index do redis.call('PEXPIREAT', KEYS[i], latest) end
+  elseif redis.call('PTTL', all) >= 0 then
+    for i = base, last_index do redis.call('PERSIST', KEYS[i]) end
   end
+end
+
+-- The conditional append of step n to the run KEYS[run], whose workflow's
+-- index keys start at KEYS[base]. Returns {2} when stored, {1, head} when
+-- the head is not n - 1 (nothing written), {0} when the run does not exist,
+-- or an error reply (CORRUPT, or an unknown status) with nothing written.
+-- The checks of the hot path are a table lookup and a pattern match on
+-- fields it reads anyway; key types are checked only where it goes on to
+-- write them.
+local function append_step(run, base, n, json, status, updated_at, ttl)
+  local fields, failure = run_fields(run, 'head', 'status', 'member', 'timed')
+  if not fields then return failure end
+  if not fields[1] then return headless(run, {0}) end
+  local head = step_number(fields[1])
+  if not head then return corrupt(run, 'head', 'it holds ' .. shown(fields[1]) .. ', not a step number') end
+  local old_offset = STATUS_OFFSET[fields[2]]
+  if not old_offset then return corrupt(run, 'status', 'it holds ' .. shown(fields[2]) .. ', not a run status') end
+  if not fields[3] then return corrupt(run, 'member', 'the field is missing') end
+  if head + 1 ~= tonumber(n) then return {1, fields[1]} end
+  local new_offset = STATUS_OFFSET[status]
+  if not new_offset then return redis.error_reply('ERR unknown run status') end
+  local old_key, new_key = base + old_offset, base + new_offset
+  -- A permanent run appended to by a store without retention has nothing to
+  -- expire or refresh: skipping retain() keeps the hot path to two commands.
+  local retaining = ttl > 0 or fields[4]
+  local damaged
+  if retaining then
+    damaged = wrong_type('zset', base, base + INDEXES - 1)
+  elseif fields[2] ~= status then
+    damaged = wrong_type('zset', old_key, old_key) or wrong_type('zset', new_key, new_key)
+  end
+  if damaged then return damaged end
+  redis.call('HSET', KEYS[run], n, json, 'head', n, 'status', status, 'updatedAt', updated_at)
+  if fields[2] ~= status then
+    redis.call('ZREM', KEYS[old_key], fields[3])
+    redis.call('ZADD', KEYS[new_key], 0, fields[3])
+  end
+  if retaining then retain(run, base, fields[3], ttl) end
+  return {2}
 end
 `;
 
@@ -151,12 +200,20 @@ export class LuaScript {
         return await client.eval(this.#source, keys.length, ...keys, ...args);
       }
     } catch (error) {
-      const [, index, field, reason] = CORRUPT_REPLY.exec(String((error as Error)?.message)) ?? [];
-      const key = keys[Number(index) - 1];
-      if (key === undefined || field === undefined || reason === undefined) throw error;
-      throw new CorruptRecordError(field === "-" ? key : hashFieldLocation(key, field), reason);
+      throw scriptError(error, keys);
     }
   }
+}
+
+/**
+ * What an error reply of a script means: CORRUPT_RECORD naming the key (and
+ * field) when the script found damage, else the error itself.
+ */
+function scriptError(error: unknown, keys: readonly string[]): unknown {
+  const [, index, field, reason] = CORRUPT_REPLY.exec(String((error as Error)?.message)) ?? [];
+  const key = keys[Number(index) - 1];
+  if (key === undefined || field === undefined || reason === undefined) return error;
+  return new CorruptRecordError(field === "-" ? key : hashFieldLocation(key, field), reason);
 }
 
 /**
@@ -168,57 +225,88 @@ export class LuaScript {
 export const CREATE_RUN = new LuaScript(`
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'hash' then return 0 end
-local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, 7)
+local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, INDEXES + 1)
 if damaged then return damaged end
-local status_key = STATUS_KEY[ARGV[5]]
-if not status_key then return redis.error_reply('ERR unknown run status') end
+local offset = STATUS_OFFSET[ARGV[5]]
+if not offset then return redis.error_reply('ERR unknown run status') end
 redis.call('HSET', KEYS[1], 'run', ARGV[2], 'head', ARGV[3], 'first', ARGV[3],
   'status', ARGV[5], 'updatedAt', ARGV[6], 'member', ARGV[1], ARGV[3], ARGV[4])
 forget(ARGV[1], 2)
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[status_key], 0, ARGV[1])
-retain(ARGV[1], tonumber(ARGV[7]))
+redis.call('ZADD', KEYS[2 + offset], 0, ARGV[1])
+retain(1, 2, ARGV[1], tonumber(ARGV[7]))
 return 1
 `);
 
 /**
- * appendStep: the conditional append. ARGV: step number, step JSON, status,
- * updatedAt, ttl ms. Returns {2} when stored, {1, head} when the head is not
- * step - 1 (nothing written), {0} when the run does not exist. The checks of
- * the hot path are a table lookup and a pattern match on fields it reads
- * anyway; key types are checked only where the script goes on to write them.
+ * appendStep: the conditional append (`append_step` above). KEYS = RunKeys;
+ * ARGV: step number, step JSON, status, updatedAt, ttl ms.
  */
 export const APPEND_STEP = new LuaScript(`
-local run, failure = run_fields('head', 'status', 'member', 'timed')
-if not run then return failure end
-if not run[1] then return headless({0}) end
-local head = step_number(run[1])
-if not head then return corrupt(1, 'head', 'it holds ' .. shown(run[1]) .. ', not a step number') end
-local old_key = STATUS_KEY[run[2]]
-if not old_key then return corrupt(1, 'status', 'it holds ' .. shown(run[2]) .. ', not a run status') end
-if not run[3] then return corrupt(1, 'member', 'the field is missing') end
-if head + 1 ~= tonumber(ARGV[1]) then return {1, run[1]} end
-local status_key = STATUS_KEY[ARGV[3]]
-if not status_key then return redis.error_reply('ERR unknown run status') end
--- A permanent run appended to by a store without retention has nothing to
--- expire or refresh: skipping retain() keeps the hot path to two commands.
-local ttl = tonumber(ARGV[5])
-local retaining = ttl > 0 or run[4]
-local damaged
-if retaining then
-  damaged = wrong_type('zset', 2, 7)
-elseif run[2] ~= ARGV[3] then
-  damaged = wrong_type('zset', old_key, old_key) or wrong_type('zset', status_key, status_key)
-end
-if damaged then return damaged end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'head', ARGV[1], 'status', ARGV[3], 'updatedAt', ARGV[4])
-if run[2] ~= ARGV[3] then
-  redis.call('ZREM', KEYS[old_key], run[3])
-  redis.call('ZADD', KEYS[status_key], 0, run[3])
-end
-if retaining then retain(run[3], ttl) end
-return {2}
+return append_step(1, 2, ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]))
 `);
+
+/** ARGV of each append in APPEND_STEPS, after the shared ttl. */
+const ARGS_PER_APPEND = 4;
+
+/**
+ * Group commit: appends to several runs of one workflow in one script call,
+ * each the same conditional append as APPEND_STEP, one after the other, so
+ * the group behaves as the same appends sent one by one. KEYS: the
+ * workflow's index keys, then one run hash per append. ARGV: ttl ms, then
+ * per append its step number, step JSON, status and updatedAt. Replies one
+ * outcome per append, in order: APPEND_STEP's reply, or {3, message} for an
+ * error reply, so damage on one run fails that append alone.
+ */
+const APPEND_STEPS = new LuaScript(`
+local ttl = tonumber(ARGV[1])
+local outcomes = {}
+for i = 1, #KEYS - INDEXES do
+  local at = 1 + (i - 1) * ${ARGS_PER_APPEND}
+  local outcome = append_step(INDEXES + i, 1, ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ttl)
+  if outcome.err then outcome = {3, outcome.err} end
+  outcomes[i] = outcome
+end
+return outcomes
+`);
+
+/** ioredis's class of error replies (typed `any` there), which toStorageError recognises. */
+const ReplyErrorClass = ReplyError as new (message: string) => Error;
+
+/** One append of a group: its run's hash key and its ARGV. */
+export interface GroupedAppend {
+  runKey: string;
+  step: string;
+  json: string;
+  status: string;
+  updatedAt: string;
+}
+
+/** What APPEND_STEP replies for one append: {2} stored, {1, head} conflict, {0} no run. */
+export type AppendReply = [number, string?];
+
+/**
+ * Runs APPEND_STEPS: one script call, one outcome per append (a reply, or
+ * the error of that append alone). All runs belong to the workflow whose
+ * index keys are `indexKeys`, so on Cluster every key shares one slot. An
+ * error of the whole call (connection, timeout) rejects.
+ */
+export async function appendSteps(
+  client: RedisClient,
+  indexKeys: readonly string[],
+  appends: readonly GroupedAppend[],
+  ttlMs: number,
+): Promise<(AppendReply | Error)[]> {
+  const keys = [...indexKeys, ...appends.map((append) => append.runKey)];
+  const args: (string | number)[] = [ttlMs];
+  for (const { step, json, status, updatedAt } of appends) args.push(step, json, status, updatedAt);
+  const replies = (await APPEND_STEPS.run(client, keys, args)) as [number, string?][];
+  return replies.map((reply) => {
+    if (reply[0] !== 3) return reply;
+    // The error reply it would have been alone, so it maps to the same error.
+    return scriptError(new ReplyErrorClass(String(reply[1])), keys) as Error;
+  });
+}
 
 /**
  * deleteRun, of a healthy or a damaged run: whatever is at the run's key
@@ -231,7 +319,7 @@ return {2}
  * thread.
  */
 export const DELETE_RUN = new LuaScript(`
-local damaged = wrong_type('zset', 2, 7)
+local damaged = wrong_type('zset', 2, INDEXES + 1)
 if damaged then return damaged end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'none' then return -1 end
@@ -299,7 +387,7 @@ return reply
  * kept, and reported by the caller).
  */
 export const DROP_STALE_ENTRY = new LuaScript(`
-local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, 7)
+local damaged = wrong_type('hash', 1, 1) or wrong_type('zset', 2, INDEXES + 1)
 if damaged then return damaged end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local member = redis.call('HGET', KEYS[1], 'member')
@@ -312,10 +400,10 @@ return 1
 
 /**
  * Drops an index member that is not one the store writes (not a creation
- * time and run id). KEYS = the six index keys; ARGV: member.
+ * time and run id). KEYS = the index keys; ARGV: member.
  */
 export const DROP_FOREIGN_ENTRY = new LuaScript(`
-local damaged = wrong_type('zset', 1, 6)
+local damaged = wrong_type('zset', 1, INDEXES)
 if damaged then return damaged end
 forget(ARGV[1], 1)
 return 1
@@ -324,10 +412,10 @@ return 1
 /**
  * How many live runs a workflow has: entries of its all-runs index minus
  * those past their expiry, dropping a bounded batch of the latter on the way.
- * KEYS = the six index keys (RunKeys without the run).
+ * KEYS = the index keys (RunKeys without the run).
  */
 export const LIVE_RUNS = new LuaScript(`
-local damaged = wrong_type('zset', 1, 6)
+local damaged = wrong_type('zset', 1, INDEXES)
 if damaged then return damaged end
 local bound = '(' .. int(now_ms())
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', bound, 'LIMIT', 0, 100)) do

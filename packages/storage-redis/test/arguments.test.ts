@@ -82,7 +82,7 @@ describe("arguments are checked before anything is sent", () => {
     }
     const error = await rejection(storage.listRuns("wf", { status: "bogus" as RunStatus }));
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toContain("running, waiting_for_input, completed, failed");
+    expect(error.message).toContain("running, waiting_for_input, completed, failed, cancelled");
     await storage.deleteRun("wf", runId);
     await storage.close();
   });

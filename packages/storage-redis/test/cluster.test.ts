@@ -7,7 +7,7 @@ import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStorage } from "../src/index.js";
 import { KeyLayout } from "../src/keys.js";
-import { damageRecord, recordingLogger, seedRun } from "./helpers.js";
+import { damageRecord, recordingLogger, sampleStep, seedRun } from "./helpers.js";
 
 const prefix = "wf-cluster:";
 let cluster: PrivateRedisCluster;
@@ -50,5 +50,33 @@ describe("key layout on Redis Cluster", () => {
     expect(owners.size).toBeGreaterThan(1);
     await storage.close();
     expect(client.status).toBe("ready");
+  });
+});
+
+describe("group commit on Redis Cluster", () => {
+  it("concurrent appends to runs of workflows on different nodes are each stored once, and a second append of the same step conflicts", async () => {
+    const storage = new RedisStorage({ client, prefix: "wf-groups:", logger: recordingLogger() });
+    const runs: [string, string][] = [];
+    for (let w = 0; w < 6; w++) {
+      for (let r = 0; r < 4; r++)
+        runs.push([`workflow-${w}`, await seedRun(storage, `workflow-${w}`, 0)]);
+    }
+    // The first append goes alone; the rest queue behind it and go as one call per workflow.
+    const append = () =>
+      Promise.all(
+        runs.map(([workflowId, runId]) =>
+          storage.appendStep(sampleStep(workflowId, runId, 1)).then(
+            () => "stored",
+            (error: { code?: string }) => error.code,
+          ),
+        ),
+      );
+    expect(await append()).toEqual(runs.map(() => "stored"));
+    expect(await append()).toEqual(runs.map(() => "STEP_CONFLICT"));
+    for (const [workflowId, runId] of runs) {
+      expect(await storage.getRun(workflowId, runId)).toMatchObject({ headStep: 1 });
+      await storage.deleteRun(workflowId, runId);
+    }
+    await storage.close();
   });
 });

@@ -5,7 +5,7 @@
 // and from inside the Lua scripts, with nothing written; and damaged runs
 // listed beside healthy ones and removed by deleteRun with their index
 // entries.
-import { Node, type SharedState, WorkflowEngine } from "@wf/core";
+import { Node, RUN_STATUSES, type SharedState, WorkflowEngine } from "@wf/core";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisStorage } from "../src/index.js";
@@ -229,7 +229,7 @@ describe("listing and deleting damaged runs", () => {
     await raw.set(retypedKey, "a string");
     await raw.hdel(memberlessKey, "member");
 
-    for (const status of [undefined, "running", "completed", "failed"] as const) {
+    for (const status of [undefined, ...RUN_STATUSES]) {
       const damaged: { runId: string; location: string }[] = [];
       const runs = await collectPages(async (cursor) => {
         const page = await storage.listRuns("wf", { cursor, status, limit: 1 });
