@@ -34,6 +34,7 @@ import {
   isStepPosition,
   isTextPosition,
   pageRuns,
+  stepRecordJson,
 } from "@wf/core/storage";
 import {
   removeStaleTemps,
@@ -214,7 +215,7 @@ export class FileSystemStorage implements WorkflowStorage {
       const [run, previous, written] = await Promise.allSettled([
         this.#checkRunFile(paths, workflowId, runId),
         exists(paths.stepFile(step - 1)),
-        writeNewFile(temp, JSON.stringify(record), this.#durable),
+        writeNewFile(temp, stepRecordJson(record), this.#durable),
       ]);
       try {
         if (run.status === "rejected") throw run.reason;

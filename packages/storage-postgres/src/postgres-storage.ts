@@ -32,6 +32,7 @@ import {
   MAX_PAGE_SIZE,
   type Outcome,
   type Queued,
+  stepRecordJson,
 } from "@wf/core/storage";
 import { Connection } from "./connection.js";
 import { asStorageError, STORAGE_NAME } from "./driver-errors.js";
@@ -178,7 +179,7 @@ export class PostgresStorage implements WorkflowStorage {
     await this.#operation(async () => {
       // A step number no head can precede cannot be appended; only say why.
       if (!isStepNumber(step) || step < 1) throw await this.#whyNotAppended(record);
-      const json = JSON.stringify(record);
+      const json = stepRecordJson(record);
       await this.#appends.submit({
         record,
         json,

@@ -27,6 +27,7 @@ import {
   isRunPosition,
   isStepPosition,
   isTextPosition,
+  stepRecordJson,
 } from "@wf/core/storage";
 import type { Redis } from "ioredis";
 import { type PendingAppend, sendAppends } from "./append-groups.js";
@@ -177,7 +178,7 @@ export class RedisStorage implements WorkflowStorage {
     assertRunIds(workflowId, runId);
     assertStepNumber(step);
     assertStatus(record.status);
-    const json = JSON.stringify(record);
+    const json = stepRecordJson(record);
     const runKey = this.#keys.runKey(workflowId, runId);
     return this.#call(
       true,

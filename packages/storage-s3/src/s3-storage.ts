@@ -24,6 +24,7 @@ import {
   decodeCursor,
   encodeCursor,
   isStepPosition,
+  stepRecordJson,
 } from "@wf/core/storage";
 import { Bucket } from "./bucket.js";
 import { mapLimited } from "./concurrency.js";
@@ -164,7 +165,7 @@ export class S3Storage implements WorkflowStorage {
     checkStepNumber(step);
     checkStatus(record.status);
     // Serialised now: nothing the caller changes later reaches the store.
-    const body = JSON.stringify(record);
+    const body = stepRecordJson(record);
     const state = await this.#stateFor(keys, step - 1);
     if (state.run.headStep !== step - 1) {
       throw new StepConflictError(record.workflowId, record.runId, step, state.run.headStep);
