@@ -4,7 +4,8 @@ import type { BenchResult } from "./measure.js";
 import type { PeerResult } from "./peers.js";
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : "-");
-const ratio = (a: number, b: number) =>
+/** `a / b` as `1.23x`, or `-` when it is not a number. */
+export const ratio = (a: number, b: number) =>
   Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}x` : "-";
 
 /**
@@ -57,7 +58,7 @@ export function formatTable(results: BenchResult[]): string {
 }
 
 /** Columns right-aligned under their headers, with a rule below the header. */
-function alignColumns(header: string[], rows: string[][]): string {
+export function alignColumns(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
   );

@@ -5,7 +5,7 @@ import { PgBossQueue } from "@wf/queue-pg-boss";
 import { PostgresStorage } from "@wf/storage-postgres";
 import { RedisStorage } from "@wf/storage-redis";
 import { findPostgres } from "@wf/test-services/postgres";
-import { findRedis } from "@wf/test-services/redis";
+import { deleteKeys, findRedis } from "@wf/test-services/redis";
 import { jobKey, type RunQueue } from "@wf/worker";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -118,18 +118,7 @@ export async function prepareBackend(
         const client = new Redis(server.url);
         try {
           // The queue's keys and the store's both live under the namespace, which has no glob characters.
-          let cursor = "0";
-          do {
-            const [next, keys] = await client.scan(
-              cursor,
-              "MATCH",
-              `${namespace}:*`,
-              "COUNT",
-              1000,
-            );
-            if (keys.length > 0) await client.unlink(...keys);
-            cursor = next;
-          } while (cursor !== "0");
+          await deleteKeys(client, `${namespace}:`);
         } finally {
           client.disconnect();
           await server.stop();

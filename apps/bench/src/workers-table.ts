@@ -1,19 +1,8 @@
+import { alignColumns, ratio } from "./table.js";
 import type { RecoveryResult, ThroughputResult, WorkersOptions, WorkersReport } from "./workers.js";
 import { RECOVERY_HELD_RUNS, STEPS_PER_JOB } from "./workers.js";
 
 const whole = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : "-");
-const ratio = (a: number, b: number) =>
-  Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}x` : "-";
-
-/** Columns right-aligned under their headers, with a rule below the header. */
-function alignColumns(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
-  );
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => cell.padStart(widths[i] as number)).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
 
 /** Steps per second through N worker processes, beside the same runs advanced in one process. */
 export function formatThroughputTable(results: readonly ThroughputResult[]): string {

@@ -1,7 +1,7 @@
 // Finds (or starts) the Redis the tests use, and after the run removes the
 // keys they made (every queue and store key starts with the run's label).
 import { randomBytes } from "node:crypto";
-import { findRedis } from "@wf/test-services/redis";
+import { deleteKeys, findRedis } from "@wf/test-services/redis";
 import { Redis } from "ioredis";
 import type { TestProject } from "vitest/node";
 
@@ -21,12 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     const client = new Redis(redis.url);
     try {
-      let cursor = "0";
-      do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `${runLabel}*`, "COUNT", 1000);
-        if (keys.length > 0) await client.del(...keys);
-        cursor = next;
-      } while (cursor !== "0");
+      await deleteKeys(client, runLabel);
     } finally {
       client.disconnect();
     }

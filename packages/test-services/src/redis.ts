@@ -283,3 +283,29 @@ function run(file: string, args: string[]): Promise<void> {
     });
   });
 }
+
+/** The two commands `deleteKeys` needs, as ioredis's client (or a cluster node's) has them. */
+export interface ScanningClient {
+  scan(
+    cursor: string,
+    match: "MATCH",
+    pattern: string,
+    count: "COUNT",
+    n: number,
+  ): Promise<[string, string[]]>;
+  unlink(...keys: string[]): Promise<number>;
+}
+
+/**
+ * Deletes every key matching `prefix*`, scanning in batches: how tests and
+ * benches remove what they wrote under a prefix of their own. The prefix
+ * must hold no glob characters.
+ */
+export async function deleteKeys(client: ScanningClient, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}

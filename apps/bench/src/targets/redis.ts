@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { RedisStorage } from "@wf/storage-redis";
-import { findRedis } from "@wf/test-services/redis";
+import { deleteKeys, findRedis } from "@wf/test-services/redis";
 import { Redis } from "ioredis";
 import type { BenchTarget } from "../target.js";
 
@@ -45,12 +45,7 @@ export const target: BenchTarget = {
         await storage.close();
         try {
           // Everything written lives under the namespace, which has no glob characters.
-          let cursor = "0";
-          do {
-            const [next, keys] = await client.scan(cursor, "MATCH", `${namespace}*`, "COUNT", 1000);
-            if (keys.length > 0) await client.unlink(...keys);
-            cursor = next;
-          } while (cursor !== "0");
+          await deleteKeys(client, namespace);
         } finally {
           client.disconnect();
           await server.stop();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { findRedis } from "@wf/test-services/redis";
+import { deleteKeys, findRedis } from "@wf/test-services/redis";
 import { Redis } from "ioredis";
 import { openStore } from "../stores.js";
 import type { StoreTarget } from "../target.js";
@@ -33,12 +33,7 @@ export async function provision(label: string): Promise<StoreTarget> {
     async dispose() {
       try {
         // Everything written lives under the prefix, which has no glob characters.
-        let cursor = "0";
-        do {
-          const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-          if (keys.length > 0) await client.unlink(...keys);
-          cursor = next;
-        } while (cursor !== "0");
+        await deleteKeys(client, prefix);
       } finally {
         client.disconnect();
         await server.stop();
