@@ -31,10 +31,12 @@ export {
   type ListRunsOptions,
   type ListStepsOptions,
   MAX_PAGE_SIZE,
+  missingStorageMethods,
   type Page,
   type PageOptions,
   pageSize,
   type RunPage,
+  STORAGE_METHODS,
   type StorageCapabilities,
   type WorkflowStorage,
 } from "./storage.js";

@@ -149,3 +149,30 @@ export function checkListOptions(options: ListRunsOptions = {}): CheckedListOpti
   }
   return { limit: pageSize(options.limit), cursor, status };
 }
+
+/** Every method of the storage contract (`WorkflowStorage`). */
+export const STORAGE_METHODS = [
+  "createRun",
+  "appendStep",
+  "getRun",
+  "getStep",
+  "getLatestStep",
+  "listSteps",
+  "listRuns",
+  "listWorkflows",
+  "deleteRun",
+  "close",
+] as const satisfies readonly (keyof WorkflowStorage)[];
+
+/**
+ * The contract methods `value` lacks (none for a store): what a tool that is
+ * handed a store checks before it relies on it, to name what is missing
+ * rather than fail later with "is not a function".
+ */
+export function missingStorageMethods(value: unknown): string[] {
+  const candidate = (typeof value === "object" && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  return STORAGE_METHODS.filter((method) => typeof candidate[method] !== "function");
+}

@@ -22,10 +22,12 @@ const ADAPTER_KIT = [
   "isTextPosition",
   "maskPassword",
   "MAX_PAGE_SIZE",
+  "missingStorageMethods",
   "pageRuns",
   "pageSize",
   "parseRecordJson",
   "stepRecordJson",
+  "STORAGE_METHODS",
 ];
 
 describe("entry points", () => {

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { WorkflowSpec, WorkflowStorage } from "@wf/core";
+import { missingStorageMethods } from "@wf/core/storage";
 import type { SSEStreamingApi } from "hono/streaming";
 import { createApp } from "./app.js";
 import { indexDefinitions } from "./definitions.js";
@@ -54,19 +55,12 @@ function checkOptions(options: InspectorOptions): void {
     }
   }
   const { storage, host, port, token } = options;
-  for (const method of [
-    "getRun",
-    "getStep",
-    "getLatestStep",
-    "listSteps",
-    "listRuns",
-    "listWorkflows",
-  ]) {
-    if (
-      typeof (storage as unknown as Record<string, unknown> | undefined)?.[method] !== "function"
-    ) {
-      throw new TypeError(`storage must be a WorkflowStorage (it has no ${method} method).`);
-    }
+  // The inspector reads every listing and writes too (cancel, time travel).
+  const missing = missingStorageMethods(storage);
+  if (missing.length > 0) {
+    throw new TypeError(
+      `storage must be a WorkflowStorage (it has no ${missing.join(", ")} method${missing.length > 1 ? "s" : ""}).`,
+    );
   }
   if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
     throw new TypeError(`host must be a non-empty string, got ${JSON.stringify(host)}.`);

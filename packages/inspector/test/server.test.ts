@@ -76,6 +76,18 @@ describe("startInspector", () => {
     await expect(startInspector({ storage, port: 70_000 })).rejects.toThrow(RangeError);
     await expect(startInspector({ storage, token: "short" })).rejects.toThrow(/16 to 256/);
     await expect(startInspector({ storage: {} as never })).rejects.toThrow(/WorkflowStorage/);
+    // A read-only object is refused too: cancel and time travel write.
+    const readOnly = {
+      getRun: storage.getRun.bind(storage),
+      getStep: storage.getStep.bind(storage),
+      getLatestStep: storage.getLatestStep.bind(storage),
+      listSteps: storage.listSteps.bind(storage),
+      listRuns: storage.listRuns.bind(storage),
+      listWorkflows: storage.listWorkflows.bind(storage),
+    };
+    await expect(startInspector({ storage: readOnly as never })).rejects.toThrow(
+      "storage must be a WorkflowStorage (it has no createRun, appendStep, deleteRun, close methods).",
+    );
     await expect(
       startInspector({ storage, definitions: [reviewDefinition(), reviewDefinition()] }),
     ).rejects.toThrow(/defined twice/);

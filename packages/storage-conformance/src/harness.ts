@@ -8,27 +8,14 @@ import {
   type StorageCapabilities,
   type WorkflowStorage,
 } from "@wf/core";
+import { missingStorageMethods, STORAGE_METHODS } from "@wf/core/storage";
 import { afterEach, beforeEach } from "vitest";
 
 /** Every method of the contract (`WorkflowStorage`), checked before any suite uses a store. */
-export const CONTRACT_METHODS = [
-  "createRun",
-  "appendStep",
-  "getRun",
-  "getStep",
-  "getLatestStep",
-  "listSteps",
-  "listRuns",
-  "listWorkflows",
-  "deleteRun",
-  "close",
-] as const;
+export const CONTRACT_METHODS = STORAGE_METHODS;
 
 /** The contract methods `store` lacks (none for a conforming object). */
-export function missingMethods(store: unknown): string[] {
-  const candidate = (store ?? {}) as Record<string, unknown>;
-  return CONTRACT_METHODS.filter((method) => typeof candidate[method] !== "function");
-}
+export const missingMethods = missingStorageMethods;
 
 /** What the suite passes to the factory when a test needs a particular store. */
 export interface StoreContext {

@@ -12,6 +12,7 @@ import {
 import { JobDeadLetteredError, RunNotWaitingError, WaitTimeoutError } from "./errors.js";
 import { runIdForKey } from "./idempotency.js";
 import { jobKey, type RunQueue } from "./queue.js";
+import { checkStorage } from "./worker.js";
 
 export interface WorkflowClientOptions {
   /** The store the workers journal to; `wait` reads run status from it. */
@@ -45,6 +46,7 @@ export class WorkflowClient {
   readonly #pollIntervalMs: number;
 
   constructor(options: WorkflowClientOptions) {
+    checkStorage("WorkflowClient", options?.storage);
     this.#storage = options.storage;
     this.#queue = options.queue;
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;

@@ -7,6 +7,7 @@ import {
   type WorkflowSpec,
   type WorkflowStorage,
 } from "@wf/core";
+import { missingStorageMethods } from "@wf/core/storage";
 import type { WorkerEventName, WorkerEvents } from "./events.js";
 import { silentLogger, type WorkerLogger } from "./logger.js";
 import {
@@ -81,6 +82,7 @@ export class Worker {
   readonly #active = new Set<StepWatch<GiveUp>>();
 
   constructor(options: WorkerOptions) {
+    checkStorage("Worker", options?.storage);
     this.#storage = options.storage;
     this.#queue = options.queue;
     const workflows = new Map<string, WorkflowSpec>();
@@ -414,6 +416,16 @@ class GivenUp extends Error {
     override readonly cause: unknown,
   ) {
     super(`step given up: ${why.kind}`);
+  }
+}
+
+/** A TypeError naming the missing methods when `storage` is not a store. */
+export function checkStorage(owner: string, storage: unknown): void {
+  const missing = missingStorageMethods(storage);
+  if (missing.length > 0) {
+    throw new TypeError(
+      `${owner} needs \`storage\`, a WorkflowStorage (such as RedisStorage or PostgresStorage); this one has no ${missing.join(", ")}.`,
+    );
   }
 }
 

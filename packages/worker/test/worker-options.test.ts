@@ -2,7 +2,7 @@
 // running under the worker's retry wrapper.
 import { MemoryStorage, Node, type StepContext } from "@wf/core";
 import { describe, expect, it } from "vitest";
-import { type RunQueue, Worker } from "../src/index.js";
+import { type RunQueue, Worker, WorkflowClient } from "../src/index.js";
 import { withQueueRetries } from "../src/retry-nodes.js";
 
 const queue: RunQueue = {
@@ -27,6 +27,16 @@ describe("worker options", () => {
     expect(() => new Worker({ storage, queue, workflows: [], concurrency: 0 })).toThrow(RangeError);
     expect(() => new Worker({ storage, queue, workflows: [], stepsPerJob: 1.5 })).toThrow(
       /stepsPerJob must be a positive integer/,
+    );
+  });
+
+  it("refuses a storage that is not a store, naming what it lacks", () => {
+    const notAStore = { getRun: async () => null } as never;
+    expect(() => new Worker({ storage: notAStore, queue, workflows: [] })).toThrow(
+      /^Worker needs `storage`, a WorkflowStorage .*; this one has no createRun, appendStep, getStep/,
+    );
+    expect(() => new WorkflowClient({ storage: undefined as never, queue })).toThrow(
+      /^WorkflowClient needs `storage`/,
     );
   });
 
