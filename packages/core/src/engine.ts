@@ -85,6 +85,13 @@ export interface StepOptions {
   signal?: AbortSignal;
   /** Retries of this node made before this step, for `context.attempt` (a worker's queue retries). Default 0. */
   attempt?: number;
+  /**
+   * Asked when the node failed, before its record is written: when it will
+   * be retried, if that is scheduled (a worker's delayed job). The time is
+   * journalled as the failed record's `error.retryAt`, so readers can tell a
+   * run waiting for its retry from one that has stopped.
+   */
+  retryAt?: () => Date | null;
 }
 
 /**
@@ -314,7 +321,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
         new RangeError(`attempt must be a non-negative integer, got ${String(attempt)}`),
       );
     }
-    const inFlight = this.#step(input, options.signal, attempt).finally(() => {
+    const inFlight = this.#step(input, options, attempt).finally(() => {
       this.#inFlight = null;
       this.#abort = null;
       this.#cancelReason = undefined;
@@ -356,7 +363,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
 
   async #step(
     input: Record<string, unknown> | undefined,
-    signal: AbortSignal | undefined,
+    options: StepOptions,
     attempt: number,
   ): Promise<boolean> {
     if (input !== undefined) {
@@ -382,7 +389,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
     // Only a retry of a failed node has a key from an earlier step.
     const keyStep =
       this.#current.status === "failed" ? await this.#firstAttemptStep(nodeId, step) : step;
-    const abort = new StepAbort(signal);
+    const abort = new StepAbort(options.signal);
     this.#abort = abort;
     try {
       const outcome = await abort.race(
@@ -416,7 +423,7 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
           }
           throw new StepAbortedError(this.workflowId, this.runId, step, abort.reason);
         }
-        return await this.#journal(nodeId, node, outcome as NodeOutcome);
+        return await this.#journal(nodeId, node, outcome as NodeOutcome, options.retryAt);
       } catch (error) {
         this.#restoreShared();
         throw error;
@@ -475,8 +482,13 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
   }
 
   /** Appends the record of `outcome` and stands on it. */
-  async #journal(nodeId: string, node: Node<Shared>, outcome: NodeOutcome): Promise<boolean> {
-    const recorded = this.#recordOutcome(nodeId, outcome);
+  async #journal(
+    nodeId: string,
+    node: Node<Shared>,
+    outcome: NodeOutcome,
+    retryAt: StepOptions["retryAt"],
+  ): Promise<boolean> {
+    const recorded = this.#recordOutcome(nodeId, outcome, retryAt);
     const record = nextRecord(
       this.#current,
       {
@@ -537,7 +549,11 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
    * that state. A completed node whose state the codec cannot encode is
    * recorded as failed, with `cause` the encoding error.
    */
-  #recordOutcome(nodeId: string, outcome: NodeOutcome): { outcome: RecordOutcome; cause: unknown } {
+  #recordOutcome(
+    nodeId: string,
+    outcome: NodeOutcome,
+    retryAt: StepOptions["retryAt"],
+  ): { outcome: RecordOutcome; cause: unknown } {
     let cause: unknown;
     if (outcome.kind === "completed") {
       try {
@@ -550,11 +566,14 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       cause = outcome.error;
     }
     const before = this.#committedState();
-    const kept: RecordOutcome =
-      outcome.kind === "waiting"
-        ? { kind: "waiting", shared: before, request: outcome.request }
-        : { kind: "failed", shared: before, error: toRecordedError(cause, nodeId) };
-    return { outcome: kept, cause };
+    if (outcome.kind === "waiting") {
+      return { outcome: { kind: "waiting", shared: before, request: outcome.request }, cause };
+    }
+    const error = toRecordedError(cause, nodeId);
+    const retry = retryAt?.();
+    if (retry instanceof Date && !Number.isNaN(retry.getTime()))
+      error.retryAt = retry.toISOString();
+    return { outcome: { kind: "failed", shared: before, error }, cause };
   }
 
   /** A fresh copy of the committed state, as the journal keeps it. */

@@ -44,6 +44,12 @@ export interface RecordedError {
   code: string | null;
   nodeId: string | null;
   stack: string | null;
+  /**
+   * When the failed node runs again (UTC ISO-8601), on a failed record whose
+   * retry was scheduled (a worker's delayed job); absent otherwise. The run
+   * reads `failed` until then.
+   */
+  retryAt?: string;
 }
 
 export interface StepRecord {

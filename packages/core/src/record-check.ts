@@ -173,6 +173,10 @@ function checkStepFields(fields: Fields, expected: ExpectedRecord): void {
     nullableString(recorded, "code");
     nullableString(recorded, "nodeId");
     nullableString(recorded, "stack");
+    if (recorded.retryAt !== undefined) {
+      if (status !== "failed") problem(`"error.retryAt" is set on a ${status} record`);
+      time(recorded, "retryAt");
+    }
   }
   // A failed record says why it failed, a cancelled one why it was cancelled; no other has an error.
   if ((status === "failed" || status === "cancelled") !== (error !== null)) {

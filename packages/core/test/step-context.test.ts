@@ -9,6 +9,7 @@ import {
   WorkflowEngine,
   type WorkflowEvent,
 } from "../src/index.js";
+import { checkStepRecord } from "../src/record-check.js";
 import { journal, Script, visit } from "./fixtures.js";
 
 describe("step context", () => {
@@ -106,6 +107,37 @@ describe("step context", () => {
     const redo = await WorkflowEngine.create({ ...definition, runId, resumeFrom: 1 });
     await redo.step();
     expect(keys.at(-1)).toEqual(["flaky", 7, `w/${runId}/7`]);
+  });
+
+  it("a failure journals the retry time the caller scheduled, and nothing when none was", async () => {
+    const storage = new MemoryStorage();
+    const failing = new Script({
+      id: "n",
+      execute: () => {
+        throw new Error("down");
+      },
+    });
+    const engine = await WorkflowEngine.create({ workflowId: "w", nodes: [failing], storage });
+    const at = new Date("2026-11-29T04:00:00.000Z");
+    await engine.step(undefined, { retryAt: () => at });
+    await engine.step(undefined, { retryAt: () => null });
+    const [, scheduled, last] = await journal(storage, engine);
+    expect(scheduled?.error).toMatchObject({
+      message: "down",
+      retryAt: "2026-11-29T04:00:00.000Z",
+    });
+    expect(last?.error).not.toHaveProperty("retryAt");
+    expect(() => checkStepRecord(scheduled, "here")).not.toThrow();
+    const wrong = {
+      ...last,
+      status: "cancelled",
+      error: { ...scheduled?.error, code: "CANCELLED" },
+    };
+    expect(() => checkStepRecord(wrong, "here")).toThrow(
+      /"error.retryAt" is set on a cancelled record/,
+    );
+    const notATime = { ...scheduled, error: { ...scheduled?.error, retryAt: "soon" } };
+    expect(() => checkStepRecord(notATime, "here")).toThrow(/"retryAt" is not a time/);
   });
 
   it("the fallback gets the context of the last attempt", async () => {

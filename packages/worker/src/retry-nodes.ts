@@ -7,6 +7,8 @@ export interface RetryContext {
   attempt: number;
   /** Enqueues the delayed job that runs the node again; called before the failed step is appended. */
   schedule(retry: number, delayMs: number): Promise<void>;
+  /** When the retry scheduled during the current step runs, or null: journalled as the failure's `retryAt`. */
+  scheduledAt: Date | null;
 }
 
 /**

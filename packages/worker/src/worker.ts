@@ -207,10 +207,14 @@ export class Worker {
     }
     const retry: RetryContext = {
       attempt: job.data.attempt ?? 0,
+      scheduledAt: null,
       schedule: async (attempt, delayMs) => {
         // The failed step will be the run's next one: the retry job is keyed at it.
         const atStep = (engine?.headStep ?? -1) + 1;
+        // Taken before the enqueue: the queue's job is due no sooner than this.
+        const due = new Date(Date.now() + delayMs);
         await this.#queue.enqueue({ workflowId, runId, atStep, attempt }, { delayMs });
+        retry.scheduledAt = due;
         this.#emit("retryScheduled", { workflowId, runId, step: atStep, attempt, delayMs });
       },
     };
@@ -255,7 +259,37 @@ export class Worker {
         if (!hasErrorCode(error, "RUN_EXISTS")) throw error;
       }
     }
+    const engine = await WorkflowEngine.create({
+      ...definition,
+      storage: this.#storage,
+      runId: job.runId,
+    });
+    if (engine.headStep >= job.atStep) return engine;
+    // Only a retry job is keyed above the head: the failed step it follows.
+    // It is enqueued before that step is journalled (so a crash in between
+    // cannot lose it), and can be delivered first: wait for the failure.
+    await this.#untilHead(job);
     return WorkflowEngine.create({ ...definition, storage: this.#storage, runId: job.runId });
+  }
+
+  /**
+   * Resolves once the run's head reaches the job's step. After
+   * RETRY_WAIT_MS it rejects, which hands the job back to the queue (it
+   * comes back a second later): the worker that failed may have crashed
+   * before journalling the failure, and its own job then runs the node again.
+   */
+  async #untilHead(job: RunJob): Promise<void> {
+    const deadline = Date.now() + RETRY_WAIT_MS;
+    for (;;) {
+      const run = await this.#storage.getRun(job.workflowId, job.runId);
+      if (run.headStep >= job.atStep) return;
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `Run ${job.runId} has not journalled step ${job.atStep}, the failure this retry follows, within ${RETRY_WAIT_MS} ms; the job goes back to the queue.`,
+        );
+      }
+      await sleep(RETRY_POLL_MS);
+    }
   }
 
   async #advance(job: RunJob, engine: WorkflowEngine, retry: RetryContext): Promise<JobOutcome> {
@@ -271,7 +305,7 @@ export class Worker {
     try {
       for (let steps = 0; steps < this.#stepsPerJob; steps++) {
         const before = engine.headStep;
-        const more = await this.#step(engine, input, retry.attempt);
+        const more = await this.#step(engine, input, retry);
         // Nothing appended: a wait without its answer, or a completed or cancelled run.
         if (engine.headStep === before) break;
         input = undefined;
@@ -302,9 +336,11 @@ export class Worker {
   async #step(
     engine: WorkflowEngine,
     input: Record<string, unknown> | undefined,
-    attempt: number,
+    retry: RetryContext,
   ): Promise<boolean> {
     const step = engine.headStep + 1;
+    const attempt = retry.attempt;
+    retry.scheduledAt = null;
     const attributes = {
       "wf.workflow_id": engine.workflowId,
       "wf.run_id": engine.runId,
@@ -326,7 +362,11 @@ export class Worker {
       });
       this.#active.add(watch);
       try {
-        const more = await engine.step(input, { signal: watch.signal, attempt });
+        const more = await engine.step(input, {
+          signal: watch.signal,
+          attempt,
+          retryAt: () => retry.scheduledAt,
+        });
         span.set({ "wf.status": engine.status });
         return more;
       } catch (error) {
@@ -401,6 +441,12 @@ export class Worker {
     return { kind: "dead", message };
   }
 }
+
+/** How long a retry job delivered before its failure is journalled waits for it, and how often it looks. */
+const RETRY_WAIT_MS = 5_000;
+const RETRY_POLL_MS = 20;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The reason a node's signal carries. */
 const GIVE_UP_TEXT: Record<GiveUp["kind"], string> = {

@@ -53,6 +53,7 @@ describe("worker options", () => {
     const scheduled: [number, number][] = [];
     const wrapped = withQueueRetries(node, {
       attempt: 0,
+      scheduledAt: null,
       schedule: async (retry, delayMs) => {
         scheduled.push([retry, delayMs]);
       },

@@ -6,9 +6,10 @@
 import { Node, type StepRecord, WorkflowEngine, type WorkflowStorage } from "@wf/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { WorkflowClient } from "../client.js";
+import { overriding } from "../delegate.js";
 import type { RunQueue } from "../queue.js";
 import { Worker, type WorkerOptions } from "../worker.js";
-import { uniqueId, until } from "./waiting.js";
+import { deferred, uniqueId, until } from "./waiting.js";
 import { Ask, Blocking, chain, Flaky, Visit } from "./workflows.js";
 
 export interface WorkerScenarioOptions {
@@ -73,6 +74,11 @@ export function workerScenariosSuite(options: WorkerScenarioOptions): void {
       started.on("stepAppended", ({ step }) => appended.push(step));
       const { runId } = await client.start(workflow.workflowId, { initialState: { n: 1 } });
       expect(await client.wait(workflow.workflowId, runId)).toBe("completed");
+      // The journal can read completed before the worker has reported its last append.
+      await until(
+        "the worker reported every append and the completion",
+        () => appended.length >= 7 && logged.some((entry) => entry.message === "run completed"),
+      );
       expect(appended).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(logged).toContainEqual({
         level: "info",
@@ -154,6 +160,67 @@ export function workerScenariosSuite(options: WorkerScenarioOptions): void {
         { attempt: 2, delayMs: 80 },
       ]);
       expect(flaky.fallbacks).toBe(0);
+      // Each failure says when its retry runs, so the run reads failed until then, not for good:
+      // at least the delay after the step before it began, and no later than the retry's own step.
+      for (const [index, delayMs] of [
+        [1, 40],
+        [2, 80],
+      ] as const) {
+        const retryAt = Date.parse(steps[index]?.error?.retryAt ?? "");
+        expect(retryAt).toBeGreaterThanOrEqual(
+          Date.parse(steps[index - 1]?.createdAt ?? "") + delayMs,
+        );
+        expect(retryAt).toBeLessThanOrEqual(Date.parse(steps[index + 1]?.createdAt ?? ""));
+      }
+    });
+
+    it("a retry delivered before its failure is journalled waits for it, and the run completes", async () => {
+      const { storage: real, queue, client } = await setup();
+      const workflowId = uniqueId("early-retry");
+      const flaky = new Flaky(2, { maxRetries: 3, retryDelayMs: 0 });
+      // The first failure's append is held until the retry job, delivered at once, has read
+      // the run twice, so the retry surely starts while the failure is not yet journalled.
+      const held = deferred();
+      let failedAppends = 0;
+      let readsWhileHeld = 0;
+      const storage = overriding(real, {
+        appendStep: async (record: StepRecord) => {
+          if (record.status === "failed") {
+            failedAppends += 1;
+            if (failedAppends === 1) await held.promise;
+            else held.resolve();
+          }
+          return real.appendStep(record);
+        },
+        getRun: async (workflowId: string, runId: string) => {
+          const run = await real.getRun(workflowId, runId);
+          if (failedAppends === 1 && ++readsWhileHeld >= 2) held.resolve();
+          return run;
+        },
+      });
+      // Two slots, so the retry is taken while the first job is held; no watch reads.
+      const started = new Worker({
+        storage,
+        queue,
+        workflows: [{ workflowId, nodes: [flaky] }],
+        concurrency: 2,
+        watchIntervalMs: 600_000,
+      });
+      await started.start();
+      try {
+        const { runId } = await client.start(workflowId, { initialState: { runKey: "k" } });
+        expect(await client.wait(workflowId, runId)).toBe("completed");
+        const steps = await storedSteps(real, workflowId, runId);
+        expect(steps.map((record) => record.status)).toEqual([
+          "running",
+          "failed",
+          "failed",
+          "completed",
+        ]);
+        expect(flaky.attempts.get("k")).toBe(3);
+      } finally {
+        await started.close();
+      }
     });
 
     it("a node out of retries leaves the run failed and wait() reports failed", async () => {
@@ -166,6 +233,9 @@ export function workerScenariosSuite(options: WorkerScenarioOptions): void {
       const steps = await storedSteps(storage, workflowId, runId);
       expect(steps.map((record) => record.status)).toEqual(["running", "failed", "failed"]);
       expect(steps.at(-1)?.error?.message).toBe("attempt 2 failed");
+      // The first failure had a retry coming; the last has none.
+      expect(steps[1]?.error?.retryAt).toEqual(expect.any(String));
+      expect(steps.at(-1)?.error).not.toHaveProperty("retryAt");
       expect(flaky.fallbacks).toBe(1);
     });
 
