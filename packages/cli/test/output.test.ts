@@ -88,4 +88,22 @@ describe("output", () => {
     expect(result.stdout).toMatch(/compgen -W "[^"]*\bcancel\b/);
     expect((await wf(store.url, ["completion", "fish"])).code).toBe(2);
   });
+
+  it("show says when a failed step's retry is scheduled", async () => {
+    // Last: it adds a run, which the tables above would count.
+    const storage = await store.open();
+    const { default: approval } = await import(APPROVAL);
+    const engine = await WorkflowEngine.create({
+      ...approval,
+      storage,
+      initialState: { topic: "retry", fail: true },
+    });
+    const at = new Date("2026-11-29T04:00:00.000Z");
+    expect(await engine.run()).toBe("waiting_for_input");
+    expect(await engine.run({ review: "yes" }, { retryAt: () => at })).toBe("failed");
+    await storage.close();
+    const shown = await wf(store.url, ["show", "approval", engine.runId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/retry\s+scheduled for 2026-11-29T04:00:00.000Z/);
+  });
 });

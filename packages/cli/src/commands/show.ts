@@ -87,6 +87,8 @@ function printRecord(out: Output, runId: string, record: StepRecord): void {
   } else if (record.error) {
     const error = record.error;
     field("error", `${error.name}${error.code ? ` [${error.code}]` : ""}: ${error.message}`);
+    // A worker's queue retry: the run reads failed until then, not for good.
+    if (error.retryAt) field("retry", `scheduled for ${error.retryAt}`);
     if (error.stack) out.line(out.paint(plainText(error.stack), "dim"));
   }
   out.line(out.paint("state", "bold"));
