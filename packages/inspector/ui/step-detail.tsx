@@ -84,6 +84,12 @@ export function StepFacts({ record, answerForm }: { record: StepRecord; answerFo
             {record.error.nodeId ? <span className="muted"> in {record.error.nodeId}</span> : null}
           </h3>
           <p>{record.error.message}</p>
+          {record.error.retryAt ? (
+            <p className="muted">
+              Retry scheduled for {new Date(record.error.retryAt).toLocaleString()}: the run reads
+              failed until then.
+            </p>
+          ) : null}
           {record.error.stack ? <pre className="stack">{record.error.stack}</pre> : null}
         </div>
       ) : null}
