@@ -1,6 +1,7 @@
 import { loadDefaultStorage } from "./default-storage.js";
 import { type Edge, WorkflowDefinition } from "./definition.js";
 import {
+  ForkOfCancelStepError,
   IncompatibleStateError,
   NotSerializableError,
   StepAbortedError,
@@ -245,6 +246,9 @@ export class WorkflowEngine<Shared extends SharedState = SharedState> {
       throw new IncompatibleStateError(source.runId, record.step, incompatible);
     }
     if (!fork) return new WorkflowEngine(storage, definition, codec, head, record, onEvent);
+    if (record.status === "cancelled") {
+      throw new ForkOfCancelStepError(workflowId, source.runId, record.step, record.parent);
+    }
 
     const { run, first } = forkRun(head, record, definition, givenId);
     await storage.createRun(run, first);

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "INVALID_CURSOR",
   "UNEXPECTED_INPUT",
   "STEP_ABORTED",
+  "FORK_OF_CANCEL_STEP",
 ] as const;
 
 export type WorkflowErrorCode = (typeof ERROR_CODES)[number];
@@ -270,6 +271,28 @@ export class StepAbortedError extends WorkflowError {
       `Step ${step} of run ${quoteId(runId)} (workflow ${quoteId(workflowId)}) was aborted${why ? `: ${why}` : ""}. ` +
         "Nothing was journalled; step() again runs the node again.",
       { cause: reason },
+    );
+  }
+}
+
+/**
+ * A fork asked for at a step that cancelled its run: the fork would be a
+ * new run cancelled from its start. `before` is the step to fork from
+ * instead (the cancel's parent).
+ */
+export class ForkOfCancelStepError extends WorkflowError {
+  readonly code = "FORK_OF_CANCEL_STEP";
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly step: number,
+    readonly before: number | null,
+  ) {
+    super(
+      `Step ${step} of run ${quoteId(runId)} (workflow ${quoteId(workflowId)}) cancelled the run: a fork from it would be cancelled from its start. ` +
+        (before === null
+          ? "Start a new run instead."
+          : `Fork from step ${before}, the step before the cancel.`),
     );
   }
 }

@@ -14,6 +14,7 @@ export {
 export {
   CorruptRecordError,
   ERROR_CODES,
+  ForkOfCancelStepError,
   hasErrorCode,
   type IncompatibleNode,
   IncompatibleStateError,

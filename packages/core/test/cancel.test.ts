@@ -183,6 +183,19 @@ describe("cancel", () => {
     await expect(reopened.run()).resolves.toBe("cancelled");
     expect(reopened.headStep).toBe(2);
 
+    // Forking the cancel step itself would give a run cancelled from its start: refused, naming step 1.
+    const atCancel = await WorkflowEngine.create({
+      workflowId: "w",
+      nodes,
+      edges,
+      storage,
+      runId: engine.runId,
+      fork: true,
+    }).catch((e: unknown) => e);
+    expect(hasErrorCode(atCancel, "FORK_OF_CANCEL_STEP")).toBe(true);
+    expect((atCancel as Error).message).toContain("Fork from step 1, the step before the cancel.");
+    expect((await storage.listRuns("w")).items).toHaveLength(1);
+
     const fork = await WorkflowEngine.create({
       workflowId: "w",
       nodes,

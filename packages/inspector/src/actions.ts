@@ -9,7 +9,6 @@
 import {
   assertValidRequestId,
   type JsonValue,
-  readTimelineStep,
   WorkflowEngine,
   type WorkflowSpec,
   type WorkflowStorage,
@@ -44,27 +43,12 @@ export function parseActionRequest(body: unknown): ActionRequest {
  */
 export const RUN_STEP_LIMIT = 1_000;
 
-/** A fork asked for at a cancel step: it would be a new run that is cancelled from its start. */
-export class ForkOfCancelStep extends Error {
-  override name = "ForkOfCancelStep";
-  readonly code = "FORK_OF_CANCEL_STEP";
-}
-
 export async function runAction(
   storage: WorkflowStorage,
   definition: WorkflowSpec,
   runId: string,
   request: ActionRequest,
 ): Promise<ActionResult> {
-  if (request.action === "fork") {
-    const run = await storage.getRun(definition.workflowId, runId);
-    const record = await readTimelineStep(storage, run, request.step);
-    if (record.status === "cancelled") {
-      throw new ForkOfCancelStep(
-        `Step ${request.step} cancelled the run: a fork from it would be cancelled from its start. Fork from step ${record.parent ?? 0}, the step before the cancel.`,
-      );
-    }
-  }
   const engine = await WorkflowEngine.create({
     ...definition,
     storage,

@@ -14,7 +14,7 @@ import {
 import { type Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
-import { ForkOfCancelStep, parseActionRequest, runAction } from "./actions.js";
+import { parseActionRequest, runAction } from "./actions.js";
 import type { ApiError, DiffView, RunsView, StatusCounts } from "./api-types.js";
 import { cancelFromPage, NotCancellable, parseCancelRequest } from "./cancel.js";
 import type { PageFiles } from "./page-files.js";
@@ -67,7 +67,7 @@ function statusOf(error: unknown): 400 | 403 | 404 | 409 | 500 | 503 {
   if (error instanceof BadRequest || error instanceof TypeError || error instanceof RangeError) {
     return 400;
   }
-  if (error instanceof NotCancellable || error instanceof ForkOfCancelStep) return 409;
+  if (error instanceof NotCancellable) return 409;
   if (!(error instanceof WorkflowError)) return 500;
   switch (error.code) {
     case "RUN_NOT_FOUND":
@@ -78,6 +78,7 @@ function statusOf(error: unknown): 400 | 403 | 404 | 409 | 500 | 503 {
     case "NOT_SERIALIZABLE":
       return 400;
     case "INCOMPATIBLE_STATE":
+    case "FORK_OF_CANCEL_STEP":
     case "STEP_CONFLICT":
     case "RUN_EXISTS":
     case "UNEXPECTED_INPUT":
